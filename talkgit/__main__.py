@@ -1,0 +1,3 @@
+from talkgit.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,66 @@
+"""The one error hierarchy: every expected failure is a TalkgitError with an exit code.
+
+The CLI prints ``talkgit: error: <message>`` and exits with ``exit_code``; codes are
+documented in docs/exit-codes.md. Third-party errors are translated into these at the
+module that owns the dependency (git store, llm, gates), never further out.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from talkgit import exit_codes
+
+
+class TalkgitError(Exception):
+    """Root of every error talkgit reports to a user as one line."""
+
+    exit_code: ClassVar[int] = exit_codes.FAILURE
+
+
+class UsageError(TalkgitError):
+    """The command line asked for something that cannot be done as stated."""
+
+    exit_code = exit_codes.USAGE
+
+
+class ConfigError(TalkgitError):
+    """A configuration file or variable is malformed, unknown or ill-typed."""
+
+    exit_code = exit_codes.CONFIG
+
+
+class RepositoryError(TalkgitError):
+    """The repository cannot be used: not a repository, bare, empty, shallow where history matters."""
+
+    exit_code = exit_codes.REPOSITORY
+
+
+class NotFoundError(TalkgitError):
+    """A run, revision, note or file that was asked for does not exist (or is ambiguous)."""
+
+    exit_code = exit_codes.NOT_FOUND
+
+
+class ConcurrentUpdateError(TalkgitError):
+    """Another writer moved a ref between our read and our write (compare-and-swap lost)."""
+
+    exit_code = exit_codes.CONFLICT
+
+
+class ModelError(TalkgitError):
+    """The model provider refused or failed: bad key, unknown model, limits, script exhausted."""
+
+    exit_code = exit_codes.MODEL
+
+
+class ToolError(TalkgitError):
+    """An external tool (git, ruff, mypy, bandit, pytest) is missing or crashed."""
+
+    exit_code = exit_codes.TOOL
+
+
+class EditError(TalkgitError):
+    """A model's edit could not be parsed, is unsafe, or does not apply."""
+
+    exit_code = exit_codes.FAILURE
