@@ -31,7 +31,7 @@ class ConfigError(TalkgitError):
 
 
 class RepositoryError(TalkgitError):
-    """The repository cannot be used: not a repository, bare, empty, shallow where history matters."""
+    """The repository cannot be used: not one, bare, empty, or shallow where history matters."""
 
     exit_code = exit_codes.REPOSITORY
 

@@ -9,7 +9,9 @@ from tests.support.gitrepo import make_repo
 
 
 @pytest.fixture(autouse=True)
-def pinned_git_identity(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+def pinned_git_identity(
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[None]:
     """Deterministic identity and dates, and no user or system git config leaking in."""
     home = tmp_path_factory.mktemp("home")
     (home / ".gitconfig").write_text("[init]\n\tdefaultBranch = main\n")

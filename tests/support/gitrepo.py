@@ -53,3 +53,15 @@ def user_state(path: Path) -> str:
     user_refs = [r for r in refs.splitlines() if "talkgit" not in r.split()[0]]
     digest.update("\n".join(user_refs).encode())
     return digest.hexdigest()
+
+
+def fsck(path: Path) -> None:
+    """``git fsck --strict`` must be clean after every talkgit operation."""
+    done = subprocess.run(
+        ["git", "fsck", "--strict", "--no-progress"],
+        cwd=path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0 and "error" not in done.stderr, done.stderr

@@ -1,0 +1,147 @@
+"""Opening a repository and reading from it; pygit2 errors become RepositoryError here."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+
+import pygit2
+
+from talkgit.errors import NotFoundError, RepositoryError
+
+FALLBACK_NAME = "talkgit"
+FALLBACK_EMAIL = "talkgit@localhost"
+
+
+@contextmanager
+def translate_git_errors(action: str) -> Iterator[None]:
+    """Turn libgit2's errors into one-line RepositoryErrors that say what we were doing."""
+    try:
+        yield
+    except (pygit2.GitError, ValueError) as exc:
+        raise RepositoryError(f"{action}: {exc}") from exc
+
+
+class GitRepo:
+    """A repository opened for talkgit: reads, and the lock that serialises its writes.
+
+    libgit2 objects must not be used from two threads at once, so parallel lanes share
+    one GitRepo and take ``lock`` around every write (reads of immutable objects are safe).
+    """
+
+    def __init__(self, raw: pygit2.Repository) -> None:
+        self.raw = raw
+        self.lock = threading.RLock()
+
+    @classmethod
+    def discover(cls, start: Path) -> GitRepo:
+        """Open the repository containing ``start``; refuse bare and empty ones."""
+        found = pygit2.discover_repository(str(start.resolve()))
+        if found is None:
+            raise RepositoryError(f"not a git repository: {start}")
+        with translate_git_errors("cannot open repository"):
+            raw = pygit2.Repository(found)
+        if raw.is_bare:
+            raise RepositoryError(f"bare repository at {raw.path}: talkgit needs a working tree")
+        if raw.head_is_unborn:
+            raise RepositoryError(
+                "HEAD has no commit yet (empty repository or unborn branch): commit first"
+            )
+        return cls(raw)
+
+    @property
+    def workdir(self) -> Path:
+        return Path(self.raw.workdir)
+
+    @property
+    def common_dir(self) -> Path:
+        """The shared .git directory (differs from ``raw.path`` inside a linked worktree)."""
+        git_dir = Path(self.raw.path)
+        pointer = git_dir / "commondir"
+        if pointer.is_file():
+            return (git_dir / pointer.read_text().strip()).resolve()
+        return git_dir
+
+    @property
+    def private_dir(self) -> Path:
+        """``.git/talkgit``: talkgit's own files (worktrees, caches, locks)."""
+        return self.common_dir / "talkgit"
+
+    @property
+    def is_shallow(self) -> bool:
+        return bool(self.raw.is_shallow)
+
+    def require_history(self, purpose: str) -> None:
+        """Say clearly, instead of giving a wrong answer, when a shallow clone lacks history."""
+        if self.is_shallow:
+            raise RepositoryError(
+                f"{purpose} needs full history, but this is a shallow clone: "
+                "run `git fetch --unshallow` first"
+            )
+
+    def resolve(self, revision: str) -> str:
+        """The commit sha ``revision`` names (any form git accepts)."""
+        try:
+            obj = self.raw.revparse_single(revision)
+            commit = obj.peel(pygit2.Commit)
+        except (KeyError, ValueError, pygit2.GitError, pygit2.InvalidSpecError) as exc:
+            raise NotFoundError(f"unknown revision: {revision}") from exc
+        return str(commit.id)
+
+    def head(self) -> str:
+        """The commit HEAD points at (a detached HEAD works the same)."""
+        with translate_git_errors("cannot read HEAD"):
+            return str(self.raw.head.target)
+
+    def ref_target(self, name: str) -> str | None:
+        """The sha ``name`` points at, or None when the ref does not exist."""
+        ref = self.raw.references.get(name)
+        return None if ref is None else str(ref.resolve().target)
+
+    def refs_under(self, prefix: str) -> dict[str, str]:
+        """Every ref whose name starts with ``prefix``, mapped to its target sha."""
+        return {
+            name: str(self.raw.references[name].resolve().target)
+            for name in self.raw.references
+            if name.startswith(prefix)
+        }
+
+    def commit(self, sha: str) -> pygit2.Commit:
+        try:
+            return self.raw[sha].peel(pygit2.Commit)
+        except (KeyError, ValueError) as exc:
+            raise NotFoundError(f"no commit {sha}") from exc
+
+    def read_file(self, commit_sha: str, path: str) -> bytes | None:
+        """A file's bytes at a commit, or None when absent (or not a regular file)."""
+        tree = self.commit(commit_sha).tree
+        try:
+            obj = tree[path]
+        except KeyError:
+            return None
+        return obj.data if isinstance(obj, pygit2.Blob) else None
+
+    def signature(self, when: datetime | None = None) -> pygit2.Signature:
+        """Who talkgit commits as: GIT_COMMITTER_* like git, then config, then a fallback.
+
+        ``when`` pins the time (tests, reproducible ledgers); GIT_COMMITTER_DATE is not parsed.
+        """
+        name = os.environ.get("GIT_COMMITTER_NAME") or self._config("user.name") or FALLBACK_NAME
+        email = (
+            os.environ.get("GIT_COMMITTER_EMAIL") or self._config("user.email") or FALLBACK_EMAIL
+        )
+        if when is None:
+            return pygit2.Signature(name, email)
+        offset = when.utcoffset()
+        minutes = int(offset.total_seconds() // 60) if offset is not None else 0
+        return pygit2.Signature(name, email, int(when.timestamp()), minutes)
+
+    def _config(self, key: str) -> str | None:
+        try:
+            return str(self.raw.config[key])
+        except (KeyError, pygit2.GitError):
+            return None

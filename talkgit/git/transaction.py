@@ -1,0 +1,110 @@
+"""Compare-and-swap ref updates, several refs at once, with git-compatible locks.
+
+Every ref talkgit moves goes through a Transaction: the refs are locked the way git locks
+them (``<ref>.lock``), their current values are checked against what the caller read,
+and only then are they moved. Of two writers that read the same value, exactly one wins;
+the other gets a ConcurrentUpdateError and nothing of its update is applied.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import pygit2
+
+from talkgit.errors import ConcurrentUpdateError
+from talkgit.git.repo import GitRepo, translate_git_errors
+from talkgit.git.trees import FileChange, commit_tree, write_tree
+
+
+@dataclass(frozen=True)
+class _RefUpdate:
+    name: str
+    new: str | None  # None deletes the ref
+    expected: str | None  # None: the ref must not exist yet
+
+
+@dataclass
+class Transaction:
+    """Queued ref moves and notes, applied together by ``commit``."""
+
+    repo: GitRepo
+    message: str = "talkgit"
+    _updates: list[_RefUpdate] = field(default_factory=list)
+    _notes: dict[str, dict[str, bytes]] = field(default_factory=dict)
+
+    def set_ref(self, name: str, new: str, *, expected: str | None) -> None:
+        """Point ``name`` at ``new`` if it still points at ``expected`` (None: does not exist)."""
+        self._updates.append(_RefUpdate(name, new, expected))
+
+    def delete_ref(self, name: str, *, expected: str) -> None:
+        self._updates.append(_RefUpdate(name, None, expected))
+
+    def add_note(self, notes_ref: str, target: str, text: str) -> None:
+        """Attach (or replace) the note on commit ``target`` in ``notes_ref``.
+
+        Notes are merged onto whatever the notes ref holds at commit time, under its lock,
+        so concurrent writers of different notes never lose each other's work.
+        """
+        self._notes.setdefault(notes_ref, {})[target] = text.encode()
+
+    def commit(self) -> None:
+        names = sorted({u.name for u in self._updates} | set(self._notes))
+        with (
+            self.repo.lock,
+            translate_git_errors("cannot update refs"),
+            _locked(self.repo, names) as txn,
+        ):
+            self._check_expectations()
+            for notes_ref, notes in self._notes.items():
+                tip = self.repo.ref_target(notes_ref)
+                txn.set_target(
+                    notes_ref, _notes_commit(self.repo, tip, notes), message=self.message
+                )
+            for update in self._updates:
+                if update.new is None:
+                    txn.remove(update.name)
+                else:
+                    txn.set_target(update.name, update.new, message=self.message)
+
+    def _check_expectations(self) -> None:
+        for update in self._updates:
+            current = self.repo.ref_target(update.name)
+            if current != update.expected:
+                raise ConcurrentUpdateError(
+                    f"{update.name} moved underneath us "
+                    f"(expected {update.expected or 'no ref'}, found {current or 'no ref'}); "
+                    "another talkgit process may be writing the same run"
+                )
+
+
+@contextmanager
+def _locked(repo: GitRepo, names: list[str]) -> Iterator[pygit2.ReferenceTransaction]:
+    with repo.raw.transaction() as txn:
+        for name in names:
+            try:
+                txn.lock_ref(name)
+            except pygit2.GitError as exc:
+                raise ConcurrentUpdateError(f"{name} is locked by another writer: {exc}") from exc
+        yield txn
+
+
+def _notes_commit(repo: GitRepo, tip: str | None, notes: dict[str, bytes]) -> str:
+    """A new notes commit: ``tip``'s notes plus ``notes``, keeping git's fan-out layout."""
+    tree = repo.commit(tip).tree if tip else None
+    fanned = tree is not None and any(
+        entry.type_str == "tree" and len(entry.name or "") == 2 for entry in tree
+    )
+    changes: list[FileChange] = []
+    for target, data in notes.items():
+        changes += [FileChange(path, None) for path in _note_paths(target) if tree and path in tree]
+        changes.append(FileChange(_note_paths(target)[1 if fanned else 0], data))
+    tree_id = write_tree(repo, tree, changes)
+    return commit_tree(repo, tree_id, "Notes added by talkgit\n", [tip] if tip else [])
+
+
+def _note_paths(target: str) -> list[str]:
+    """Where git may keep the note for ``target``: flat, or fanned out by 2 or 2/2 characters."""
+    return [target, f"{target[:2]}/{target[2:]}", f"{target[:2]}/{target[2:4]}/{target[4:]}"]

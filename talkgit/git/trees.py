@@ -1,0 +1,126 @@
+"""Building trees and commits in memory from a base tree plus file changes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+import pygit2
+
+from talkgit.errors import RepositoryError
+from talkgit.git.repo import GitRepo, translate_git_errors
+
+MODE_FILE = pygit2.enums.FileMode.BLOB
+MODE_EXECUTABLE = pygit2.enums.FileMode.BLOB_EXECUTABLE
+MODE_TREE = pygit2.enums.FileMode.TREE
+
+
+class Change(Protocol):
+    """One file to write (``data``) or delete (``data is None``) — e.g. an edits.FileChange."""
+
+    @property
+    def path(self) -> str: ...
+    @property
+    def data(self) -> bytes | None: ...
+    @property
+    def executable(self) -> bool: ...
+
+
+@dataclass(frozen=True)
+class FileChange:
+    path: str
+    data: bytes | None
+    executable: bool = False
+
+
+# A nested plan of what to do under one directory: name -> blob id (write), None (delete),
+# or a further plan (descend).
+_Plan = dict[str, "tuple[pygit2.Oid, int] | _Plan | None"]
+
+
+def write_tree(
+    repo: GitRepo, base_tree: pygit2.Tree | None, changes: Iterable[Change]
+) -> pygit2.Oid:
+    """Write the blobs for ``changes`` and the trees on their paths; return the new root tree id.
+
+    Only the trees along changed paths are rewritten, so the cost follows the change, not the
+    repository's size. A directory emptied by deletions disappears, as it does in git.
+    """
+    plan: _Plan = {}
+    for change in changes:
+        entry = None
+        if change.data is not None:
+            mode = MODE_EXECUTABLE if change.executable else MODE_FILE
+            entry = (repo.raw.create_blob(change.data), mode)
+        _plan_insert(plan, change.path.split("/"), entry)
+    with translate_git_errors("cannot write tree"):
+        tree_id = _write_level(repo.raw, base_tree, plan)
+    return tree_id if tree_id is not None else repo.raw.TreeBuilder().write()
+
+
+def _plan_insert(plan: _Plan, parts: list[str], entry: tuple[pygit2.Oid, int] | None) -> None:
+    head, *rest = parts
+    if not rest:
+        plan[head] = entry
+        return
+    sub = plan.setdefault(head, {})
+    if not isinstance(sub, dict):
+        raise RepositoryError(f"change set writes both a file and a directory at {head}")
+    _plan_insert(sub, rest, entry)
+
+
+def _write_level(
+    raw: pygit2.Repository, tree: pygit2.Tree | None, plan: _Plan
+) -> pygit2.Oid | None:
+    builder = raw.TreeBuilder(tree) if tree is not None else raw.TreeBuilder()
+    for name, action in plan.items():
+        if isinstance(action, dict):
+            existing = builder.get(name)
+            subtree = (
+                raw[existing.id] if existing is not None and existing.type_str == "tree" else None
+            )
+            sub_id = _write_level(
+                raw, subtree if isinstance(subtree, pygit2.Tree) else None, action
+            )
+            _set(builder, name, None if sub_id is None else (sub_id, MODE_TREE))
+        else:
+            _set(builder, name, action)
+    return builder.write() if len(builder) else None
+
+
+def _set(builder: pygit2.TreeBuilder, name: str, entry: tuple[pygit2.Oid, int] | None) -> None:
+    if entry is None:
+        if builder.get(name) is not None:
+            builder.remove(name)
+    else:
+        builder.insert(name, *entry)
+
+
+def create_commit(
+    repo: GitRepo,
+    *,
+    base: str | None,
+    changes: Sequence[Change],
+    message: str,
+    parents: Sequence[str] | None = None,
+) -> str:
+    """Create a commit object (no ref moves) whose tree is ``base``'s tree plus ``changes``.
+
+    ``parents`` defaults to ``[base]``; the ledger passes extra parents to keep step commits alive.
+    """
+    base_tree = repo.commit(base).tree if base is not None else None
+    tree_id = write_tree(repo, base_tree, changes)
+    return commit_tree(
+        repo, tree_id, message, [base] if parents is None and base else parents or []
+    )
+
+
+def commit_tree(repo: GitRepo, tree_id: pygit2.Oid, message: str, parents: Sequence[str]) -> str:
+    """Write a commit object for an existing tree, signed by the repository's identity."""
+    signature = repo.signature()
+    with translate_git_errors("cannot create commit"):
+        oid = repo.raw.create_commit(
+            None, signature, signature, message, tree_id, [pygit2.Oid(hex=p) for p in parents]
+        )
+    return str(oid)

@@ -1,0 +1,53 @@
+"""Private worktrees under ``.git/talkgit/worktrees/`` for tools that need files on disk.
+
+They are real, detached git worktrees (so tools that call git inside them work), created
+once per name, moved to the commit asked for, and removed on request. The user's own
+working tree is never used.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from talkgit.git.repo import GitRepo
+from talkgit.proc import cmd_output, environ_without
+
+# Hooks export these; inside our worktree they would point git back at the user's checkout.
+_GIT_LOCATION_VARIABLES = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_PREFIX")
+
+
+def _git(repo_dir: Path, *args: str) -> str:
+    env = environ_without(*_GIT_LOCATION_VARIABLES)
+    return cmd_output("git", "-C", str(repo_dir), *args, env=env).stdout
+
+
+def worktree_path(repo: GitRepo, name: str) -> Path:
+    return repo.private_dir / "worktrees" / name
+
+
+def materialize(repo: GitRepo, name: str, commit: str) -> Path:
+    """A worktree named ``name`` holding exactly ``commit``'s files; created or reused."""
+    path = worktree_path(repo, name)
+    with repo.lock:
+        if (path / ".git").is_file():
+            _git(path, "checkout", "--quiet", "--force", "--detach", commit)
+            _git(path, "clean", "--quiet", "-ffdx")
+        else:
+            if path.exists():
+                shutil.rmtree(path)  # a half-made worktree from a crash
+            path.parent.mkdir(parents=True, exist_ok=True)
+            _git(repo.workdir, "worktree", "prune")
+            _git(
+                repo.workdir, "worktree", "add", "--quiet", "--force", "--detach", str(path), commit
+            )
+    return path
+
+
+def remove(repo: GitRepo, name: str) -> None:
+    """Remove the worktree ``name`` (and git's record of it); absent is fine."""
+    path = worktree_path(repo, name)
+    with repo.lock:
+        if path.exists():
+            shutil.rmtree(path)
+        _git(repo.workdir, "worktree", "prune")

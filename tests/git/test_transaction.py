@@ -1,0 +1,99 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from talkgit.errors import ConcurrentUpdateError
+from talkgit.git.names import STEP_NOTES_REF
+from talkgit.git.notes import read_json_note, read_note
+from talkgit.git.repo import GitRepo
+from talkgit.git.transaction import Transaction
+from talkgit.git.trees import FileChange, create_commit
+from tests.support.gitrepo import commit_file, fsck, git, user_state
+
+
+def _commit(repo: GitRepo, text: bytes = b"x\n") -> str:
+    return create_commit(repo, base=repo.head(), changes=[FileChange("f.txt", text)], message="c\n")
+
+
+def test_refs_and_notes_move_together_and_git_reads_them(repo: Path) -> None:
+    opened = GitRepo.discover(repo)
+    before = user_state(repo)
+    sha = _commit(opened)
+    tx = Transaction(opened)
+    tx.set_ref("refs/heads/talkgit/ab12cd34/01-x", sha, expected=None)
+    tx.add_note(STEP_NOTES_REF, sha, json.dumps({"schema": "talkgit.step/v1"}) + "\n")
+    tx.commit()
+    assert git(repo, "rev-parse", "talkgit/ab12cd34/01-x").strip() == sha
+    shown = git(repo, "notes", "--ref=talkgit/steps", "show", sha)
+    assert json.loads(shown) == {"schema": "talkgit.step/v1"}
+    assert read_json_note(opened, STEP_NOTES_REF, sha) == {"schema": "talkgit.step/v1"}
+    assert user_state(repo) == before
+    fsck(repo)
+
+
+def test_a_stale_expectation_applies_nothing(repo: Path) -> None:
+    opened = GitRepo.discover(repo)
+    first, second = _commit(opened, b"1\n"), _commit(opened, b"2\n")
+    git(repo, "update-ref", "refs/talkgit/runs/abcd1234", first)
+    tx = Transaction(opened)
+    tx.set_ref("refs/heads/talkgit/abcd1234/01-x", second, expected=None)
+    tx.add_note(STEP_NOTES_REF, second, "{}\n")
+    tx.set_ref("refs/talkgit/runs/abcd1234", second, expected=None)  # wrong: it exists
+    with pytest.raises(ConcurrentUpdateError, match="moved underneath us"):
+        tx.commit()
+    assert opened.ref_target("refs/heads/talkgit/abcd1234/01-x") is None
+    assert opened.ref_target(STEP_NOTES_REF) is None
+    assert opened.ref_target("refs/talkgit/runs/abcd1234") == first
+    assert not list((repo / ".git" / "refs").rglob("*.lock"))
+
+
+def test_a_ref_locked_by_git_is_a_concurrent_update(repo: Path) -> None:
+    opened = GitRepo.discover(repo)
+    sha = _commit(opened)
+    lock = repo / ".git" / "refs" / "heads" / "main.lock"
+    lock.write_text("")
+    tx = Transaction(opened)
+    tx.set_ref("refs/heads/main", sha, expected=opened.head())
+    with pytest.raises(ConcurrentUpdateError, match="locked"):
+        tx.commit()
+    lock.unlink()
+
+
+def test_delete_is_compare_and_swap_too(repo: Path) -> None:
+    opened = GitRepo.discover(repo)
+    sha = _commit(opened)
+    git(repo, "branch", "talkgit/abcd1234/integration", sha)
+    tx = Transaction(opened)
+    tx.delete_ref("refs/heads/talkgit/abcd1234/integration", expected=opened.head())
+    with pytest.raises(ConcurrentUpdateError):
+        tx.commit()
+    tx = Transaction(opened)
+    tx.delete_ref("refs/heads/talkgit/abcd1234/integration", expected=sha)
+    tx.commit()
+    assert opened.ref_target("refs/heads/talkgit/abcd1234/integration") is None
+
+
+def test_notes_replace_and_keep_a_fanned_out_layout(repo: Path) -> None:
+    opened = GitRepo.discover(repo)
+    target = commit_file(repo, "n.txt", "n\n")
+    other = opened.resolve("HEAD~1")
+    # A notes tree fanned out the way git lays out large notes refs: ab/cdef...
+    fanned = create_commit(
+        opened,
+        base=None,
+        changes=[FileChange(f"{other[:2]}/{other[2:]}", b"old other\n")],
+        message="n\n",
+    )
+    git(repo, "update-ref", STEP_NOTES_REF, fanned)
+    for text in ("first\n", "second\n"):
+        tx = Transaction(opened)
+        tx.add_note(STEP_NOTES_REF, target, text)
+        tx.commit()
+    assert git(repo, "notes", "--ref=talkgit/steps", "show", target) == "second\n"
+    assert read_note(opened, STEP_NOTES_REF, other) == "old other\n"
+    tree = git(repo, "ls-tree", "-r", "--name-only", STEP_NOTES_REF).split()
+    assert f"{target[:2]}/{target[2:]}" in tree and target not in tree
+    fsck(repo)

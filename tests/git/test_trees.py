@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from talkgit.git.repo import GitRepo
+from talkgit.git.trees import FileChange, create_commit
+from tests.support.gitrepo import fsck, git, make_repo, user_state
+
+
+def _files_at(repo: Path, commit: str) -> dict[str, tuple[str, bytes]]:
+    """path -> (mode, bytes) at ``commit``, read with the plain git CLI."""
+    listing = git(repo, "ls-tree", "-r", "-z", commit).split("\0")
+    result = {}
+    for row in filter(None, listing):
+        meta, path = row.split("\t", 1)
+        mode, _, sha = meta.split()
+        data = subprocess_bytes(repo, "cat-file", "blob", sha)
+        result[path] = (mode, data)
+    return result
+
+
+def subprocess_bytes(repo: Path, *args: str) -> bytes:
+    import subprocess
+
+    return subprocess.run(["git", *args], cwd=repo, capture_output=True, check=True).stdout
+
+
+def test_commit_in_memory_adds_modifies_deletes_and_keeps_bytes(tmp_path: Path) -> None:
+    path = make_repo(tmp_path / "r", {"a.txt": "a\n", "dir/b.txt": "b\n", "only/c.txt": "c\n"})
+    repo = GitRepo.discover(path)
+    before = user_state(path)
+    binary = bytes(range(256)) * 3
+    sha = create_commit(
+        repo,
+        base=repo.head(),
+        changes=[
+            FileChange("a.txt", b"a2\n"),
+            FileChange("dir/new/deep.bin", binary),
+            FileChange("run.sh", b"#!/bin/sh\necho hi\n", executable=True),
+            FileChange("only/c.txt", None),
+        ],
+        message="step\n",
+    )
+    files = _files_at(path, sha)
+    assert files["a.txt"] == ("100644", b"a2\n")
+    assert files["dir/new/deep.bin"] == ("100644", binary)
+    assert files["run.sh"] == ("100755", b"#!/bin/sh\necho hi\n")
+    assert files["dir/b.txt"] == ("100644", b"b\n")
+    assert "only/c.txt" not in files
+    assert "only" not in git(path, "ls-tree", "--name-only", sha).split()  # emptied dirs vanish
+    assert git(path, "rev-parse", f"{sha}^").strip() == repo.head()
+    assert user_state(path) == before
+    fsck(path)
+
+
+paths = st.sampled_from(["a.txt", "b.txt", "d/x.py", "d/y.py", "d/e/z.md", "f/g/h/i.txt"])
+contents = st.one_of(st.none(), st.binary(max_size=40))
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    rounds=st.lists(
+        st.dictionaries(paths, st.tuples(contents, st.booleans()), max_size=4), max_size=4
+    )
+)
+def test_commits_match_a_model_of_the_files(tmp_path_factory, rounds) -> None:
+    path = make_repo(tmp_path_factory.mktemp("prop") / "r", {"a.txt": "seed\n"})
+    repo = GitRepo.discover(path)
+    expected: dict[str, tuple[str, bytes]] = {"a.txt": ("100644", b"seed\n")}
+    head = repo.head()
+    for changes in rounds:
+        for name, (data, executable) in changes.items():
+            if data is None:
+                expected.pop(name, None)
+            else:
+                expected[name] = ("100755" if executable else "100644", data)
+        change_list = [FileChange(n, d, x) for n, (d, x) in changes.items()]
+        head = create_commit(repo, base=head, changes=change_list, message="round\n")
+        assert _files_at(path, head) == expected
+    fsck(path)
