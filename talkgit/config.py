@@ -1,0 +1,436 @@
+"""talkgit's settings: one frozen model, read from the command line, the environment and files.
+
+Precedence, highest first: overrides (the command line) > ``TALKGIT_*`` environment variables
+> ``.env`` > ``.talkgit.toml`` > ``[tool.talkgit]`` in ``pyproject.toml`` > defaults;
+pydantic-settings merges the sources key by key. Files are read through a ``ReadFile``
+callable, never from disk directly, so that review mode can take them from a pull request's
+base commit.
+
+API keys are not settings: they stay in the provider's own variables (``OPENAI_API_KEY`` …).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import shlex
+import sys
+from collections.abc import Callable, Mapping
+from contextvars import ContextVar
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Any, get_origin
+
+from dotenv.parser import parse_stream
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic.fields import FieldInfo
+from pydantic_core import ErrorDetails
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    InitSettingsSource,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    SettingsError,
+)
+
+from talkgit.errors import ConfigError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # tomli is tomllib's backport, a dependency on 3.10 only
+    import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
+
+ReadFile = Callable[[str], str | None]
+"""Repository-relative path -> text, or None when the file is absent."""
+
+ENV_PREFIX = "TALKGIT_"
+DOTENV_FILE = ".env"
+CONFIG_FILE = ".talkgit.toml"
+PYPROJECT_FILE = "pyproject.toml"
+PYPROJECT_TABLE = ("tool", "talkgit")
+
+Loc = tuple[str | int, ...]
+
+_UNIT_SECONDS = {"h": 3600.0, "m": 60.0, "s": 1.0}
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)([hms])")
+_DURATION_HINT = 'expected a duration like "90s", "30m" or "1h"'
+
+
+def parse_duration(value: str | float) -> float:
+    """Seconds from a number or a string: ``"90"``, ``"90s"``, ``"30m"``, ``"1h"``, ``"1h30m"``.
+
+    Raises ValueError for anything else (booleans included).
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise ValueError(_DURATION_HINT)
+    if not isinstance(value, str):
+        return float(value)
+    text = value.strip().lower()
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    if not text or _DURATION_PART.sub("", text):
+        raise ValueError(_DURATION_HINT)
+    return sum(float(n) * _UNIT_SECONDS[unit] for n, unit in _DURATION_PART.findall(text))
+
+
+def _duration(value: object) -> object:
+    return parse_duration(value) if isinstance(value, (str, int, float)) else value
+
+
+def _refuse_bool(expected: str) -> Callable[[object], object]:
+    # pydantic's lax mode reads True as 1: in a config file that is always a mistake.
+    def check(value: object) -> object:
+        if isinstance(value, bool):
+            raise ValueError(expected)
+        return value
+
+    return check
+
+
+def _split_command(value: object) -> object:
+    """A command from a JSON list or a shell-like string ("pytest -q -x"), for env vars and TOML."""
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    try:
+        return json.loads(text) if text.startswith("[") else shlex.split(text)
+    except ValueError as exc:  # JSONDecodeError is a ValueError
+        raise ValueError(f"expected a JSON list or a command line ({exc})") from exc
+
+
+Seconds = Annotated[float, BeforeValidator(_duration), Field(gt=0, allow_inf_nan=False)]
+Count = Annotated[int, BeforeValidator(_refuse_bool("expected an integer"))]
+Money = Annotated[
+    Decimal, BeforeValidator(_refuse_bool("expected a decimal number")), Field(allow_inf_nan=False)
+]
+Command = Annotated[list[str], NoDecode, BeforeValidator(_split_command), Field(min_length=1)]
+
+
+class AgentSettings(BaseModel):
+    """Per-agent settings under ``agents.<name>``; each unset value falls back to the global one."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    model: str | None = None
+    api_base: str | None = None
+    timeout: Seconds | None = None
+    instructions: str | None = None
+
+
+_NO_AGENT_SETTINGS = AgentSettings()
+
+# Set by load_settings for the duration of one Settings() call: the sources to read, highest first.
+_INJECTED_SOURCES: ContextVar[tuple[PydanticBaseSettingsSource, ...]] = ContextVar(
+    "talkgit_config_sources", default=()
+)
+
+
+class Settings(BaseSettings):
+    """Everything a talkgit run can be configured with. Build it with ``load_settings``.
+
+    ``Settings(**values)`` alone validates ``values`` over the defaults and reads nothing else.
+    """
+
+    model_config = SettingsConfigDict(
+        extra="forbid",
+        frozen=True,
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter="__",
+        env_ignore_empty=True,
+        case_sensitive=False,
+    )
+
+    model: str | None = None
+    api_base: str | None = None
+    agents: dict[str, AgentSettings] = Field(default_factory=dict)
+    parallel: Count = Field(default=1, ge=1)
+    max_steps: Count = Field(default=20, ge=1)
+    max_fix_attempts: Count = Field(default=3, ge=0)
+    budget_usd: Money | None = Field(default=None, ge=0)
+    max_tokens: Count | None = Field(default=None, ge=1)
+    timeout: Seconds = 1800.0
+    call_timeout: Seconds = 120.0
+    retries: Count = Field(default=4, ge=0)
+    test_command: Command = Field(default_factory=lambda: ["pytest", "-q"])
+    test_timeout: Seconds = 600.0
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Which files and variables count is the caller's choice (review mode reads a base
+        # commit, tests inject an environment), so the built-in disk and os.environ readers
+        # are dropped and load_settings hands its own sources in.
+        return (init_settings, *_INJECTED_SOURCES.get())
+
+    def agent(self, name: str) -> AgentSettings:
+        """The settings under ``agents.<name>``, or empty ones when the agent has none."""
+        return self.agents.get(name, _NO_AGENT_SETTINGS)
+
+    def model_for(self, agent: str, override: str | None = None) -> str | None:
+        """The model for ``agent``: ``override`` > ``agents.<agent>.model`` > ``model``."""
+        return _first_set(override, self.agent(agent).model, self.model)
+
+    def api_base_for(self, agent: str, override: str | None = None) -> str | None:
+        """The API base for ``agent``: ``override`` > ``agents.<agent>.api_base`` > ``api_base``."""
+        return _first_set(override, self.agent(agent).api_base, self.api_base)
+
+    def call_timeout_for(self, agent: str) -> float:
+        """Seconds per model call for ``agent``: ``agents.<agent>.timeout`` > ``call_timeout``."""
+        timeout = self.agent(agent).timeout
+        return self.call_timeout if timeout is None else timeout
+
+
+def _first_set(*values: str | None) -> str | None:
+    return next((value for value in values if value is not None), None)
+
+
+def load_settings(
+    read_file: ReadFile,
+    *,
+    environ: Mapping[str, str] | None = None,
+    overrides: Mapping[str, object] | None = None,
+    use_dotenv: bool = True,
+) -> Settings:
+    """Read, merge and validate talkgit's settings.
+
+    ``read_file`` gives the repository's ``.env``, ``.talkgit.toml`` and ``pyproject.toml``;
+    ``environ`` defaults to ``os.environ``; ``overrides`` (the command line) win over
+    everything, and their None values are ignored. Any unknown key or ill-typed value raises
+    ConfigError naming the key and the file or variable it came from.
+    """
+    sources = _sources(
+        read_file,
+        os.environ if environ is None else environ,
+        {key: value for key, value in (overrides or {}).items() if value is not None},
+        use_dotenv=use_dotenv,
+    )
+    # Each source alone must be valid, so a broken file is reported even where a
+    # higher source shadows the bad value, and every problem has exactly one origin.
+    for source in sources:
+        _validate_alone(source)
+    token = _INJECTED_SOURCES.set(sources)
+    try:
+        return Settings()
+    except ValidationError as exc:  # not expected: valid sources merge into valid settings
+        raise ConfigError(_describe(exc, _dotted)) from exc
+    finally:
+        _INJECTED_SOURCES.reset(token)
+
+
+def _validate_alone(source: _MappingSource | _VariablesSource) -> None:
+    try:
+        Settings.model_validate(source())
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, source.where)) from exc
+    except SettingsError as exc:
+        raise ConfigError(str(exc)) from exc
+
+
+def read_from_directory(root: Path) -> ReadFile:
+    """A ReadFile over the directory ``root`` (the working tree): regular files only."""
+
+    def read(path: str) -> str | None:
+        target = root / path
+        if not target.is_file():
+            return None
+        try:
+            return target.read_text(encoding="utf-8")
+        except UnicodeDecodeError as exc:
+            raise ConfigError(f"{path}: not UTF-8 text ({exc.reason})") from exc
+        except OSError as exc:
+            raise ConfigError(f"{path}: cannot read ({exc.strerror})") from exc
+
+    return read
+
+
+# --- sources -------------------------------------------------------------------------------
+
+
+class _MappingSource(InitSettingsSource):
+    """Values already parsed (a TOML table, the command line), labelled for error messages."""
+
+    def __init__(self, values: dict[str, Any], *, label: str, key_prefix: str = "") -> None:
+        super().__init__(Settings, values)
+        self.label = label
+        self.key_prefix = key_prefix
+
+    def where(self, loc: Loc) -> str:
+        return f"{self.label}: {self.key_prefix}{_dotted(loc)}"
+
+
+class _VariablesSource(EnvSettingsSource):
+    """``TALKGIT_*`` variables from a given mapping (the environment or a parsed .env file).
+
+    Unlike pydantic-settings' own reader it reports unknown ``TALKGIT_*`` names, so that a
+    typo is an error rather than a silently ignored setting.
+    """
+
+    def __init__(self, variables: Mapping[str, str], *, file: str | None = None) -> None:
+        # Read by _load_env_vars, which the base class calls from its __init__.
+        self._variables = variables
+        self.file = file
+        super().__init__(Settings)
+        self._spelling = {name.lower(): name for name in variables}
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        ignore_empty = bool(self.env_ignore_empty)
+        return {
+            name.lower(): value
+            for name, value in self._variables.items()
+            if value or not ignore_empty
+        }
+
+    def __call__(self) -> dict[str, Any]:
+        given = super().__call__()
+        prefix = self.env_prefix.lower()
+        for name, value in self.env_vars.items():
+            if name.startswith(prefix) and not self._names_a_setting(name[len(prefix) :]):
+                given[name[len(prefix) :]] = value  # validation reports it as an unknown key
+        return given
+
+    def _names_a_setting(self, key: str) -> bool:
+        head, nested, _ = key.partition("__")
+        field = Settings.model_fields.get(head)
+        return field is not None and (not nested or get_origin(field.annotation) is dict)
+
+    def prepare_field_value(
+        self, field_name: str, field: FieldInfo, value: Any, value_is_complex: bool
+    ) -> Any:
+        try:
+            return super().prepare_field_value(field_name, field, value, value_is_complex)
+        except ValueError as exc:  # a nested value that is not JSON
+            raise ConfigError(
+                f"{self.where((field_name,))}: expected JSON, got {_shown(value)}"
+            ) from exc
+
+    def where(self, loc: Loc) -> str:
+        for size in range(len(loc), 0, -1):
+            name = (self.env_prefix + "__".join(map(str, loc[:size]))).lower()
+            if name in self.env_vars:
+                rest = f": {_dotted(loc[size:])}" if loc[size:] else ""
+                return f"{self.file}: " * bool(self.file) + self._spelling[name] + rest
+        return f"{self.file}: " * bool(self.file) + ENV_PREFIX + "__".join(map(str, loc)).upper()
+
+
+def _sources(
+    read_file: ReadFile,
+    environ: Mapping[str, str],
+    overrides: dict[str, object],
+    *,
+    use_dotenv: bool,
+) -> tuple[_MappingSource | _VariablesSource, ...]:
+    """The sources in precedence order, highest first; absent files are left out."""
+    sources: list[_MappingSource | _VariablesSource] = [
+        _MappingSource(dict(overrides), label="command line"),
+        _VariablesSource(environ),
+    ]
+    dotenv = read_file(DOTENV_FILE) if use_dotenv else None
+    if dotenv is not None:
+        sources.append(_VariablesSource(_parse_dotenv(dotenv), file=DOTENV_FILE))
+    config = read_file(CONFIG_FILE)
+    if config is not None:
+        sources.append(_MappingSource(_parse_toml(config, CONFIG_FILE), label=CONFIG_FILE))
+    pyproject = read_file(PYPROJECT_FILE)
+    if pyproject is not None:
+        table = _pyproject_table(_parse_toml(pyproject, PYPROJECT_FILE))
+        prefix = ".".join(PYPROJECT_TABLE) + "."
+        sources.append(_MappingSource(table, label=PYPROJECT_FILE, key_prefix=prefix))
+    return tuple(sources)
+
+
+def _parse_toml(text: str, file: str) -> dict[str, Any]:
+    try:
+        document: dict[str, Any] = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{file}: {exc}") from exc
+    return document
+
+
+def _pyproject_table(document: dict[str, Any]) -> dict[str, Any]:
+    table: object = document
+    for key in PYPROJECT_TABLE:
+        table = table.get(key, {}) if isinstance(table, dict) else None
+    if not isinstance(table, dict):
+        raise ConfigError(f"{PYPROJECT_FILE}: {'.'.join(PYPROJECT_TABLE)}: expected a table")
+    return table
+
+
+def _parse_dotenv(text: str) -> dict[str, str]:
+    variables: dict[str, str] = {}
+    for binding in parse_stream(io.StringIO(text)):
+        if binding.error:
+            # Never echo the line: a .env file usually holds API keys too.
+            raise ConfigError(f"{DOTENV_FILE}: line {binding.original.line}: expected NAME=value")
+        if binding.key is not None and binding.value is not None:
+            variables[binding.key] = binding.value
+    return variables
+
+
+# --- error messages --------------------------------------------------------------------------
+
+_EXPECTED = {
+    "int_parsing": "expected an integer",
+    "int_type": "expected an integer",
+    "int_from_float": "expected an integer",
+    "float_parsing": "expected a number",
+    "float_type": "expected a number",
+    "finite_number": "expected a finite number",
+    "decimal_parsing": "expected a decimal number",
+    "decimal_type": "expected a decimal number",
+    "string_type": "expected a string",
+    "list_type": "expected a list",
+    "dict_type": "expected a table",
+    "model_type": "expected a table",
+    "too_short": "must not be empty",
+}
+_BOUNDS = {"greater_than_equal": (">=", "ge"), "greater_than": (">", "gt")}
+
+
+def _describe(error: ValidationError, where: Callable[[Loc], str]) -> str:
+    """One line for the first problem, naming where its value was written."""
+    problems = error.errors()
+    first = problems[0]
+    line = f"{where(first['loc'])}: {_explain(first)}"
+    if len(problems) > 1:
+        line += f" (and {len(problems) - 1} more)"
+    return line
+
+
+def _explain(problem: ErrorDetails) -> str:
+    kind = problem["type"]
+    context = problem.get("ctx", {})
+    if kind == "extra_forbidden":
+        secret = str(problem["loc"][-1]).lower().endswith(("key", "token", "secret"))
+        hint = " (API keys stay in the provider's own variables)" if secret else ""
+        return f"unknown key{hint}"  # never echo the value: it may be a secret
+    if kind == "value_error":
+        reason = str(context.get("error", problem["msg"]))
+    elif kind in _BOUNDS:
+        sign, bound = _BOUNDS[kind]
+        reason = f"must be {sign} {context.get(bound)}"
+    else:
+        reason = _EXPECTED.get(kind, problem["msg"][:1].lower() + problem["msg"][1:])
+    return f"{reason}, got {_shown(problem['input'])}"
+
+
+def _shown(value: object, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _dotted(loc: Loc) -> str:
+    return "".join(
+        f"[{part}]" if isinstance(part, int) else f".{part}" for part in loc
+    ).removeprefix(".")
