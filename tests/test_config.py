@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -508,3 +509,25 @@ def test_settings_are_frozen(per_agent: Settings) -> None:
         per_agent.parallel = 3
     with pytest.raises(ValueError, match="frozen"):
         per_agent.agent("coder").model = "other"
+
+
+def test_the_documented_examples_load() -> None:
+    docs = (Path(__file__).parents[1] / "docs" / "configuration.md").read_text()
+    pyproject, own = re.findall(r"```toml\n(.*?)```", docs, flags=re.DOTALL)
+    settings = load(files={"pyproject.toml": pyproject, ".talkgit.toml": own})
+    assert settings.model_for("coder") == "ollama_chat/qwen2.5-coder"
+    assert settings.model_for("reviewer") == "anthropic/claude-3-5-sonnet-latest"
+    assert (settings.parallel, settings.budget_usd) == (2, Decimal("1.5"))
+    assert (settings.call_timeout_for("coder"), settings.test_timeout) == (600, 900)
+
+
+def test_the_documented_variables_load() -> None:
+    docs = (Path(__file__).parents[1] / "docs" / "configuration.md").read_text()
+    (exports,) = re.findall(r"```sh\n(.*?)```", docs, flags=re.DOTALL)
+    settings = load(files={".env": exports})  # `export NAME=value` is valid in .env too
+    assert (settings.parallel, settings.timeout) == (4, 2700)
+    assert settings.test_command == ["pytest", "-q", "-x"]
+    assert settings.agent("coder") == AgentSettings(
+        model="ollama_chat/qwen2.5-coder", api_base="http://127.0.0.1:11434"
+    )
+    assert settings.model_for("reviewer") == "openai/gpt-4o"
