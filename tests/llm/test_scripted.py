@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 import random
+import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from talkgit.errors import ModelError
 from talkgit.llm import LLM, CallPolicy, DirectoryCache, MemoryCache, Message
@@ -202,3 +205,27 @@ def test_parallel_lanes_draw_each_reply_once(tmp_path):
         texts = list(pool.map(lambda i: ask(llm, model, "coder", f"task {i}"), range(12)))
 
     assert sorted(texts) == sorted(replies)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    faults=st.integers(min_value=1, max_value=4),
+    base=st.floats(min_value=0, max_value=5),
+    cap=st.floats(min_value=0, max_value=20),
+    seed=st.integers(min_value=0, max_value=2**32),
+)
+def test_every_wait_is_full_jitter_within_the_cap(faults, base, cap, seed):
+    with tempfile.TemporaryDirectory() as directory:
+        model = write(
+            Path(directory) / "s.yaml",
+            "coder:\n" + "  - {fail: server_error}\n" * faults + "  - ok\n",
+        )
+        sleeps = Sleeps()
+        policy = CallPolicy(retries=faults, backoff_base=base, backoff_max=cap)
+        llm = LLM(policy=policy, sleep=sleeps, rng=random.Random(seed))
+
+        assert ask(llm, model, "coder") == "ok"
+
+    assert len(sleeps) == faults
+    for attempt, waited in enumerate(sleeps):
+        assert 0 <= waited <= min(cap, base * 2**attempt)
