@@ -216,7 +216,7 @@ class _Files:
 def _apply_search_replace(edit: SearchReplace, files: _Files, threshold: float) -> str:
     text = files.get(edit.path)
     if not edit.search.strip():
-        return _create(edit.path, text, edit.replace, files, "an empty SEARCH")
+        return _create(edit.path, text, edit.replace, files)
     if text is None:
         raise _Rejected("the file does not exist; to create it, leave SEARCH empty")
     search = _lines_of(edit.search)
@@ -225,11 +225,11 @@ def _apply_search_replace(edit: SearchReplace, files: _Files, threshold: float) 
     return match.how
 
 
-def _create(path: str, text: _Text | None, content: str, files: _Files, means: str) -> str:
+def _create(path: str, text: _Text | None, content: str, files: _Files) -> str:
     if text is not None and text.lines:
         raise _Rejected(
-            f"the file already exists and is not empty; {means} only creates a file: "
-            "give the lines to change"
+            "the file already exists and is not empty; an empty SEARCH only creates a file: "
+            "put the lines to change in SEARCH"
         )
     files.set(path, (text or _Text()).splice(0, 0, _lines_of(content)))
     return "created"

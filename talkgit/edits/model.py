@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
@@ -173,6 +174,11 @@ def _ranges(numbers: Sequence[int]) -> str:
     return ", ".join(str(r[0]) if len(r) == 1 else f"{r[0]}{EN_DASH}{r[-1]}" for r in runs)
 
 
+def longest_backtick_run(text: str) -> int:
+    """The most backticks that open a line of ``text``, so a fence around it can be longer."""
+    return max((len(m[1]) for m in re.finditer(r"(?m)^[ \t]*(`+)", text)), default=0)
+
+
 def _failure(outcome: BlockOutcome) -> list[str]:
     lines = [f"Block {outcome.index} ({outcome.path}) did not apply: {outcome.how}."]
     hint = outcome.suggestion
@@ -180,10 +186,11 @@ def _failure(outcome: BlockOutcome) -> list[str]:
         span = f"line {hint.first_line}"
         if hint.last_line != hint.first_line:
             span = f"lines {hint.first_line}{EN_DASH}{hint.last_line}"
+        fence = "`" * max(3, longest_backtick_run(hint.text) + 1)
         lines += [
             f"Did you mean {span} (similarity {hint.similarity:.2f})?",
-            "```",
+            fence,
             hint.text.rstrip("\n"),
-            "```",
+            fence,
         ]
     return lines

@@ -10,7 +10,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from talkgit.edits.model import Edit, Hunk, SearchReplace, UnifiedDiff, WholeFile
+from talkgit.edits.model import (
+    Edit,
+    Hunk,
+    SearchReplace,
+    UnifiedDiff,
+    WholeFile,
+    longest_backtick_run,
+)
 from talkgit.errors import EditError
 
 SEARCH_MARKER = "<<<<<<< SEARCH"
@@ -27,7 +34,9 @@ _GIT_HEADER = re.compile(
     r"^(diff --git |index [0-9a-f]+\.\.|(new|deleted) file mode |old mode |new mode "
     r"|similarity index |rename (from|to) |Binary files )"
 )
-_PATH_LABEL = re.compile(r"^(?:#{1,6}\s+)?(?:(?:file|filename|path)\s*:\s*)?", re.IGNORECASE)
+_PATH_LABEL = re.compile(
+    r"^(?:#{1,6}\s+|[-*+]\s+)?(?:(?:file|filename|path)\s*:\s*)?", re.IGNORECASE
+)
 _NOT_A_PATH_START = ("<<<", ">>>", "===", "```", "~~~", "---", "+++", "@@")
 _DIFF_INFO = frozenset({"diff", "patch", "udiff"})
 _DEV_NULL = "/dev/null"
@@ -50,18 +59,13 @@ def render_edit(edit: Edit) -> str:
             f"{_as_lines(edit.replace)}{REPLACE_MARKER}\n"
         )
     if isinstance(edit, WholeFile):
-        fence = "`" * max(3, _longest_backtick_run(edit.content) + 1)
+        fence = "`" * max(3, longest_backtick_run(edit.content) + 1)
         return f"{edit.path}\n{fence}\n{_as_lines(edit.content)}{fence}\n"
     return _render_diff(edit)
 
 
 def _as_lines(text: str) -> str:
     return text if not text or text.endswith("\n") else text + "\n"
-
-
-def _longest_backtick_run(text: str) -> int:
-    runs = [len(m.group()) for m in re.finditer(r"(?m)^\s*`+", text)]
-    return max(runs, default=0)
 
 
 def _render_diff(diff: UnifiedDiff) -> str:
@@ -136,6 +140,14 @@ class _Fence:
         char = self.marker[0]
         return len(stripped) >= len(self.marker) and stripped == char * len(stripped)
 
+    def nests(self, inner: _Fence) -> bool:
+        """Whether ``inner``, opened inside this fence, would be closed by this fence's closer."""
+        return (
+            bool(inner.info)
+            and inner.marker[0] == self.marker[0]
+            and len(inner.marker) >= len(self.marker)
+        )
+
 
 class _Parser:
     def __init__(self, text: str) -> None:
@@ -185,12 +197,29 @@ class _Parser:
         elif self._search_before(close) or self.path_hint is None or not self.path_hint.strong:
             self._scan(fence)
         else:
-            self._whole_file(fence, close, self.path_hint.path)
+            self._whole_file(fence, self.path_hint.path)
 
     def _closing_line(self, fence: _Fence) -> int | None:
         for index in range(self.pos, len(self.lines)):
             if fence.closes(self.lines[index]):
                 return index
+        return None
+
+    def _closing_line_nested(self, fence: _Fence) -> int | None:
+        """The fence's closing line, skipping fences opened inside it with a language name.
+
+        Models write whole markdown files with their code examples in fences as long as the
+        outer one; "```python" can only open a fence, so its "```" is not the end of the file.
+        """
+        depth = 0
+        for index in range(self.pos, len(self.lines)):
+            line = self.lines[index]
+            if fence.closes(line):
+                if depth == 0:
+                    return index
+                depth -= 1
+            elif (inner := _Fence.opening(line, index)) is not None and fence.nests(inner):
+                depth += 1
         return None
 
     def _first_non_blank(self, end: int | None) -> int | None:
@@ -372,7 +401,8 @@ class _Parser:
 
     # -- whole files
 
-    def _whole_file(self, fence: _Fence, close: int | None, path: str) -> None:
+    def _whole_file(self, fence: _Fence, path: str) -> None:
+        close = self._closing_line_nested(fence)
         if close is None:
             raise self._error(
                 f"the fence opened at line {fence.line + 1} is never closed: expected a closing "

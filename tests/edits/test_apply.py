@@ -509,3 +509,10 @@ def test_a_reply_end_to_end():
     assert text_of(result, "m.py") == MODULE.decode().replace(
         "sum(items)", "sum(items, 0)"
     ).replace("/ len(items)", "/ max(len(items), 1)")
+
+
+def test_explain_fences_suggestions_longer_than_the_fences_they_contain():
+    files = {"README.md": b"Run:\n```\nmake check\n```\n"}
+    edit = SearchReplace("README.md", "Run:\n```\nmake chekc all\n", "x\n")
+    report = apply_edits([edit], DictTree(files), fuzzy_threshold=0.95).explain()
+    assert "\n````\nRun:\n```\nmake check\n" in report

@@ -101,6 +101,7 @@ def test_a_block_without_a_path_line_reuses_the_previous_blocks_path():
         "src/app.py:",
         "### src/app.py",
         "File: src/app.py",
+        "- `src/app.py`",
     ],
 )
 def test_path_lines_may_carry_markdown(path_line):
@@ -154,6 +155,18 @@ def test_a_longer_fence_holds_a_file_with_fences_inside():
 def test_a_rendered_whole_file_parses_back(path, content):
     edit = WholeFile(path, content)
     assert parse_edits(render_edit(edit)) == [edit]
+
+
+def test_fences_with_a_language_nest_inside_a_whole_file():
+    content = "# Title\n\n```python\nprint(1)\n```\n\nMore text.\n"
+    reply = f"README.md\n```markdown\n{content}```\n\nThat is the whole file.\n"
+    assert parse_edits(reply) == [WholeFile("README.md", content)]
+
+
+def test_a_bare_word_before_a_fence_is_prose_but_names_a_block():
+    assert parse_edits("Makefile\n```\nall:\n```\n") == []
+    block = "Makefile\n<<<<<<< SEARCH\nall:\n=======\nall: test\n>>>>>>> REPLACE\n"
+    assert parse_edits(block) == [SearchReplace("Makefile", "all:\n", "all: test\n")]
 
 
 def test_an_empty_fence_after_a_path_is_an_empty_file():
@@ -356,6 +369,12 @@ def test_a_whole_file_fence_never_closed():
     assert "line 4" in message
 
 
+def test_a_whole_file_whose_inner_fence_is_left_open():
+    message = _parse_error("README.md\n```markdown\n# T\n```python\nprint(1)\n```\n")
+    assert message.startswith("block 1 (README.md)")
+    assert "the fence opened at line 2 is never closed" in message
+
+
 def test_a_diff_fence_never_closed():
     message = _parse_error(
         "a.py\n<<<<<<< SEARCH\n=======\nz\n>>>>>>> REPLACE\n"
@@ -379,3 +398,9 @@ def test_a_diff_header_without_hunks():
 def test_a_hunk_without_lines():
     message = _parse_error("```diff\n--- a/f.py\n+++ b/f.py\n@@ -1 +1 @@\n```\n")
     assert "has no lines" in message
+
+
+def test_a_rendered_whole_file_with_fences_inside_parses_back():
+    edit = WholeFile("docs/a.md", "Run:\n```\nmake\n```\n")
+    assert render_edit(edit).startswith("docs/a.md\n````\n")
+    assert parse_edits(render_edit(edit)) == [edit]
