@@ -167,15 +167,24 @@ class LLM:
         messages = tuple(messages)
         key = request_key(model, api_base, messages)
         cached = self._cached(key)
-        script = scripted.script_path(model)
         if cached is not None:
-            if script is not None:
-                self.scripts.skip_reply(script, agent)
+            self.note_answered(agent=agent, model=model)
             return cached
         reply = self._call(agent, model, messages, api_base, timeout or self._policy.timeout, key)
         if self._cache is not None:
             self._cache.put(key, encode_reply(reply))
         return reply
+
+    def note_answered(self, *, agent: str, model: str) -> None:
+        """Count a reply ``agent`` already has (a resumed run's earlier step) as drawn.
+
+        A resumed run that skips finished steps makes no call for them, so a scripted
+        model's position would fall behind; this moves it past one reply, as a cache hit
+        does. For any other model it does nothing.
+        """
+        script = scripted.script_path(model)
+        if script is not None:
+            self.scripts.skip_reply(script, agent)
 
     def _cached(self, key: str) -> Reply | None:
         record = self._cache.get(key) if self._cache is not None else None

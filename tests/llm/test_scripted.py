@@ -229,3 +229,13 @@ def test_every_wait_is_full_jitter_within_the_cap(faults, base, cap, seed):
     assert len(sleeps) == faults
     for attempt, waited in enumerate(sleeps):
         assert 0 <= waited <= min(cap, base * 2**attempt)
+
+
+def test_a_resumed_run_can_count_replies_it_already_has(tmp_path, sleeps):
+    model = write(tmp_path / "s.yaml", "coder:\n  - {fail: timeout}\n  - step one\n  - step two\n")
+    resumed = LLM(sleep=sleeps)
+
+    resumed.note_answered(agent="coder", model=model)  # step one finished before the stop
+    resumed.note_answered(agent="coder", model="openai/gpt-4o-mini")  # not scripted: no effect
+
+    assert ask(resumed, model, "coder") == "step two"
