@@ -93,10 +93,11 @@ class Ledger:
         message: str = "talkgit: update run state",
     ) -> str:
         """Stage and commit on its own: one CAS update of the ledger."""
-        tx = Transaction(self.repo, message=f"talkgit ledger {self.run_id}")
-        new_tip = self.stage(tx, files, keep=keep, message=message)
-        tx.commit()
-        self.tip = new_tip
+        with self.repo.lock:  # stage and commit as one step for threads sharing this repo
+            tx = Transaction(self.repo, message=f"talkgit ledger {self.run_id}")
+            new_tip = self.stage(tx, files, keep=keep, message=message)
+            tx.commit()
+            self.tip = new_tip
         return new_tip
 
 

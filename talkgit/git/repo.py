@@ -145,3 +145,10 @@ class GitRepo:
             return str(self.raw.config[key])
         except (KeyError, pygit2.GitError):
             return None
+
+
+def library_versions() -> str:
+    """pygit2's and libgit2's versions, for `talkgit doctor`."""
+    from importlib.metadata import version
+
+    return f"pygit2 {version('pygit2')}, libgit2 {pygit2.LIBGIT2_VERSION}"

@@ -47,7 +47,8 @@ def materialize(repo: GitRepo, name: str, commit: str) -> Path:
 def remove(repo: GitRepo, name: str) -> None:
     """Remove the worktree ``name`` (and git's record of it); absent is fine."""
     path = worktree_path(repo, name)
+    if not path.exists():
+        return
     with repo.lock:
-        if path.exists():
-            shutil.rmtree(path)
+        shutil.rmtree(path)
         _git(repo.workdir, "worktree", "prune")

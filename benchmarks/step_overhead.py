@@ -1,0 +1,157 @@
+"""How much does recording one agent step cost, as the repository grows?
+
+For generated repositories of 1k, 10k and 100k files, time ``record_step`` (blobs + trees
++ commit + branch + note + ledger update, in one compare-and-swap) with 1-5 changed files,
+beside copying the working tree into a numbered folder (the old design this replaces).
+
+Targets (issue 2): median <= 5 ms per step at 100k files, and the 100k-file median <=
+1.5x the 1k-file median: the cost follows the change, not the repository.
+
+    python benchmarks/step_overhead.py [--sizes 1000,10000,100000] [--steps 40]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import shutil
+import statistics
+import subprocess
+import tempfile
+import time
+from datetime import datetime, timezone
+from functools import partial
+from pathlib import Path
+
+import pygit2
+
+from talkgit.git.ledger import Ledger, dump_json
+from talkgit.git.names import step_branch
+from talkgit.git.repo import GitRepo
+from talkgit.git.trees import FileChange
+from talkgit.provenance.record import record_step
+from talkgit.provenance.schema import GitRecord, StepNote, StepRef
+
+FILES_PER_DIRECTORY = 100
+RUN_ID = "bench000"
+
+
+def make_repository(root: Path, files: int) -> GitRepo:
+    """A repository whose HEAD commit and working tree hold ``files`` small Python files."""
+    subprocess.run(["git", "init", "-q", "-b", "main", str(root)], check=True)
+    raw = pygit2.Repository(str(root))
+    directories: dict[str, pygit2.TreeBuilder] = {}
+    for index in range(files):
+        directory = f"d{index // FILES_PER_DIRECTORY:04d}"
+        text = f"VALUE_{index} = {index}\n".encode()
+        (root / "src" / directory).mkdir(parents=True, exist_ok=True)
+        (root / "src" / directory / f"f{index}.py").write_bytes(text)
+        builder = directories.setdefault(directory, raw.TreeBuilder())
+        builder.insert(f"f{index}.py", raw.create_blob(text), pygit2.enums.FileMode.BLOB)
+    src = raw.TreeBuilder()
+    for name, builder in directories.items():
+        src.insert(name, builder.write(), pygit2.enums.FileMode.TREE)
+    top = raw.TreeBuilder()
+    top.insert("src", src.write(), pygit2.enums.FileMode.TREE)
+    signature = pygit2.Signature("bench", "bench@example.com")
+    raw.create_commit("HEAD", signature, signature, "generated\n", top.write(), [])
+    return GitRepo(raw)
+
+
+def time_steps(repo: GitRepo, files: int, steps: int, rng: random.Random) -> list[float]:
+    ledger = Ledger(repo, RUN_ID)
+    ledger.write({"run.json": dump_json({"run": RUN_ID})})
+    base = repo.head()
+    durations = []
+    for index in range(1, steps + 1):
+        changes = [
+            FileChange(
+                f"src/d{n // FILES_PER_DIRECTORY:04d}/f{n}.py", f"CHANGED = {index}\n".encode()
+            )
+            for n in rng.sample(range(files), rng.randint(1, 5))
+        ]
+        started = time.perf_counter()
+        record_step(
+            repo,
+            ledger,
+            branch=step_branch(RUN_ID, index, "edit"),
+            base=base,
+            changes=changes,
+            message=f"step {index}\n\nTalkgit-Run: {RUN_ID}\n",
+            note=partial(_note, index, base=base),
+            ledger_files=partial(_step_file, index),
+        )
+        durations.append(time.perf_counter() - started)
+    return durations
+
+
+def _step_file(index: int, commit: str) -> dict[str, bytes | None]:
+    return {f"steps/{index:02d}-edit.json": dump_json({"commit": commit})}
+
+
+def _note(index: int, commit: str, tree: str, *, base: str) -> StepNote:
+    now = datetime.now(timezone.utc)
+    return StepNote(
+        run=RUN_ID,
+        step=StepRef(index=index, id="edit"),
+        agent="coder",
+        model="scripted/bench",
+        prompt_sha256="0" * 64,
+        response_sha256="0" * 64,
+        git=GitRecord(commit=commit, tree=tree, base=base),
+        started=now,
+        finished=now,
+    )
+
+
+def time_copies(root: Path, copies: int) -> list[float]:
+    durations = []
+    for index in range(copies):
+        target = root.parent / f"talk{index + 1}"
+        started = time.perf_counter()
+        shutil.copytree(root, target, ignore=shutil.ignore_patterns(".git"))
+        durations.append(time.perf_counter() - started)
+        shutil.rmtree(target)
+    return durations
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--sizes", default="1000,10000,100000")
+    parser.add_argument("--steps", type=int, default=40)
+    parser.add_argument("--copies", type=int, default=3)
+    args = parser.parse_args()
+    rng = random.Random(1)
+    medians: dict[int, float] = {}
+    print(
+        f"{'files':>8} {'step median':>12} {'step p90':>10} {'copy median':>12} {'copy/step':>10}"
+    )
+    for files in (int(size) for size in args.sizes.split(",")):
+        with tempfile.TemporaryDirectory() as scratch:
+            root = Path(scratch) / "repo"
+            repo = make_repository(root, files)
+            steps = sorted(time_steps(repo, files, args.steps, rng))
+            copies = time_copies(root, args.copies)
+        medians[files] = statistics.median(steps)
+        p90 = steps[int(len(steps) * 0.9) - 1]
+        copy = statistics.median(copies)
+        print(
+            f"{files:>8} {medians[files] * 1e3:>10.2f}ms {p90 * 1e3:>8.2f}ms "
+            f"{copy * 1e3:>10.1f}ms {copy / medians[files]:>9.0f}x"
+        )
+    smallest, largest = min(medians), max(medians)
+    ratio = medians[largest] / medians[smallest]
+    print(
+        f"\nmedian at {largest} files: {medians[largest] * 1e3:.2f} ms (target <= 5 ms): "
+        f"{'met' if medians[largest] <= 0.005 else 'MISSED'}"
+    )
+    print(
+        f"ratio {largest}/{smallest} files: {ratio:.2f}x (target <= 1.5x): "
+        f"{'met' if ratio <= 1.5 else 'MISSED'}"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,53 @@
+"""Reading provenance back: a commit's talkgit trailers and step note, or "human"."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from pydantic import ValidationError
+
+from talkgit.git.history import CommitInfo, walk
+from talkgit.git.names import STEP_NOTES_REF
+from talkgit.git.notes import read_json_note
+from talkgit.git.repo import GitRepo
+from talkgit.git.trailers import parse_trailers
+from talkgit.provenance.schema import StepNote
+from talkgit.provenance.trailers import ProvenanceError, StepTrailers
+
+
+@dataclass(frozen=True)
+class CommitProvenance:
+    commit: CommitInfo
+    trailers: StepTrailers | None
+    note: StepNote | None
+    problem: str | None = None  # why the trailers or the note could not be read
+
+    @property
+    def is_agent(self) -> bool:
+        return self.trailers is not None or self.note is not None
+
+
+def provenance_of(repo: GitRepo, commit: CommitInfo) -> CommitProvenance:
+    """What talkgit recorded about ``commit``; malformed records are reported, not fatal."""
+    problems: list[str] = []
+    try:
+        # divider=False: read trailers as `git log --format=%(trailers)` does.
+        trailers = StepTrailers.from_trailers(parse_trailers(commit.message, divider=False))
+    except ProvenanceError as exc:
+        trailers, problems = None, [f"trailers: {exc}"]
+    note = None
+    raw = read_json_note(repo, STEP_NOTES_REF, commit.sha)
+    if raw is not None:
+        try:
+            note = StepNote.model_validate(raw)
+        except ValidationError as exc:
+            problems.append(f"note: {exc.error_count()} invalid field(s)")
+    return CommitProvenance(commit, trailers, note, "; ".join(problems) or None)
+
+
+def history(
+    repo: GitRepo, revision_range: str, max_count: int | None = None
+) -> Iterator[CommitProvenance]:
+    for commit in walk(repo, revision_range, max_count):
+        yield provenance_of(repo, commit)

@@ -1,0 +1,55 @@
+"""Recording one step: commit, branch, note and ledger update in one compare-and-swap."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+from talkgit.git.ledger import Ledger
+from talkgit.git.names import STEP_NOTES_REF
+from talkgit.git.repo import GitRepo
+from talkgit.git.transaction import Transaction
+from talkgit.git.trees import Change, create_commit
+from talkgit.provenance.schema import StepNote
+
+
+@dataclass(frozen=True)
+class RecordedStep:
+    commit: str
+    tree: str
+    branch: str
+    ledger_tip: str
+
+
+NoteFactory = Callable[[str, str], StepNote]  # (commit sha, tree sha) -> the step's note
+LedgerFiles = Callable[[str], Mapping[str, bytes | None]]  # commit sha -> ledger files to write
+
+
+def record_step(
+    repo: GitRepo,
+    ledger: Ledger,
+    *,
+    branch: str,
+    base: str,
+    changes: Sequence[Change],
+    message: str,
+    note: NoteFactory,
+    ledger_files: LedgerFiles,
+) -> RecordedStep:
+    """Commit ``changes`` on ``base`` and publish it: branch, note and ledger move together.
+
+    The branch must not exist yet (each attempt gets a fresh one). If any ref moved
+    underneath us nothing is published; the commit object is left for ``git gc``.
+    """
+    with repo.lock:
+        commit = create_commit(repo, base=base, changes=changes, message=message)
+        tree = str(repo.commit(commit).tree_id)
+        tx = Transaction(repo, message=f"talkgit step {branch}")
+        tx.set_ref(branch, commit, expected=None)
+        tx.add_note(STEP_NOTES_REF, commit, note(commit, tree).to_json())
+        new_tip = ledger.stage(
+            tx, ledger_files(commit), keep=[commit], message=f"talkgit: record {branch}"
+        )
+        tx.commit()
+        ledger.tip = new_tip
+    return RecordedStep(commit=commit, tree=tree, branch=branch, ledger_tip=new_tip)

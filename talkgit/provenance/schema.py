@@ -1,0 +1,118 @@
+"""The JSON notes talkgit writes, as pydantic models: ``talkgit.step/v1`` and ``talkgit.run/v1``.
+
+These are a published format (other tools read them with `git notes show`): add fields
+only with defaults, and bump the schema version for anything else. No secrets, ever:
+nothing here holds a key, a token or a full prompt — only hashes and counts.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Final, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_serializer
+
+STEP_SCHEMA: Final = "talkgit.step/v1"
+RUN_SCHEMA: Final = "talkgit.run/v1"
+
+Verdict = Literal["pass", "fail", "warn", "skip", "error"]
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+
+class StepRef(_Record):
+    index: int = Field(ge=0)
+    id: str
+    attempt: int = Field(default=1, ge=1)
+    parents: tuple[str, ...] = ()  # ids of the steps this one depends on
+
+
+class UsageRecord(_Record):
+    input_tokens: int = Field(default=0, ge=0)
+    output_tokens: int = Field(default=0, ge=0)
+    cost: Decimal = Decimal(0)  # written as a decimal string: floats lose cents
+    currency: Literal["USD"] = "USD"
+    calls: int = Field(default=0, ge=0)
+    cached_calls: int = Field(default=0, ge=0)
+
+    @field_serializer("cost")
+    def _cost_as_string(self, cost: Decimal) -> str:
+        return str(cost)
+
+    def __add__(self, other: UsageRecord) -> UsageRecord:
+        return UsageRecord(
+            input_tokens=self.input_tokens + other.input_tokens,
+            output_tokens=self.output_tokens + other.output_tokens,
+            cost=self.cost + other.cost,
+            calls=self.calls + other.calls,
+            cached_calls=self.cached_calls + other.cached_calls,
+        )
+
+
+class GitRecord(_Record):
+    commit: str
+    tree: str
+    base: str
+
+
+class GateRecord(_Record):
+    tool: str
+    version: str = ""
+    verdict: Verdict
+    counts: dict[str, int] = Field(default_factory=dict)  # e.g. {"new": 1, "base": 40}
+    duration_s: float = 0.0
+
+
+class StepNote(_Record):
+    """The note on every step commit, in ``refs/notes/talkgit/steps``."""
+
+    schema_: Literal["talkgit.step/v1"] = Field(default=STEP_SCHEMA, alias="schema")
+    run: str
+    step: StepRef
+    agent: str
+    model: str  # provider/model, as litellm names it
+    prompt_sha256: str
+    response_sha256: str
+    usage: UsageRecord = UsageRecord()
+    git: GitRecord
+    gates: tuple[GateRecord, ...] = ()
+    skills: tuple[str, ...] = ()
+    started: datetime
+    finished: datetime
+
+    def to_json(self) -> str:
+        return self.model_dump_json(by_alias=True, indent=2) + "\n"
+
+
+class RunNote(_Record):
+    """The summary note on the commit ``talkgit finish`` makes, in ``refs/notes/talkgit/runs``."""
+
+    schema_: Literal["talkgit.run/v1"] = Field(default=RUN_SCHEMA, alias="schema")
+    run: str
+    task: str
+    steps: int
+    models: tuple[str, ...]
+    agents: tuple[str, ...]
+    usage: UsageRecord
+    gates: dict[str, Verdict] = Field(default_factory=dict)
+    integration: str  # the integration branch's commit that was brought in
+    finished: datetime
+
+    def to_json(self) -> str:
+        return self.model_dump_json(by_alias=True, indent=2) + "\n"
+
+
+def model_label(model: str) -> str:
+    """The ``provider/model`` name provenance records for a litellm model string.
+
+    ``scripted:PATH`` becomes ``scripted/<file stem>`` so no machine path reaches a commit;
+    a bare name that litellm resolves itself (``gpt-4o``) becomes ``litellm/gpt-4o``.
+    """
+    if model.startswith("scripted:"):
+        stem = model.removeprefix("scripted:").replace("\\", "/").rsplit("/", 1)[-1]
+        name = "-".join(stem.rsplit(".", 1)[0].split())  # trailers allow no blanks
+        return f"scripted/{name or 'script'}"
+    return model if "/" in model else f"litellm/{model}"
