@@ -13,6 +13,7 @@ from __future__ import annotations
 import enum
 import math
 import re
+import socket
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
@@ -69,7 +70,8 @@ class FaultKind(enum.Enum):
     RATE_LIMIT = "rate limit"
     SERVER = "server error"
     TIMEOUT = "time-out"
-    CONNECTION = "connection"
+    CONNECTION = "cannot connect"
+    CONNECTION_LOST = "connection lost"
     AUTH = "authentication"
     NOT_FOUND = "unknown model"
     CONTEXT = "context too long"
@@ -78,7 +80,13 @@ class FaultKind(enum.Enum):
 
 
 RETRYABLE = frozenset(
-    {FaultKind.RATE_LIMIT, FaultKind.SERVER, FaultKind.TIMEOUT, FaultKind.CONNECTION}
+    {
+        FaultKind.RATE_LIMIT,
+        FaultKind.SERVER,
+        FaultKind.TIMEOUT,
+        FaultKind.CONNECTION,
+        FaultKind.CONNECTION_LOST,
+    }
 )
 
 
@@ -111,7 +119,9 @@ def classify(
     """Map an exception raised by ``litellm.completion`` onto a ProviderFault."""
     kind = _kind(exc, litellm)
     retry_after = _retry_after(exc, now) if kind in RETRYABLE else None
-    return ProviderFault(kind, _detail(exc, redact), retry_after)
+    # litellm says only "Connection error."; the transport's own words say what broke.
+    source = _deepest_transport_error(exc) if kind is FaultKind.CONNECTION_LOST else None
+    return ProviderFault(kind, _detail(source or exc, redact), retry_after)
 
 
 def _kind(exc: BaseException, litellm: ModuleType) -> FaultKind:
@@ -129,8 +139,12 @@ def _kind(exc: BaseException, litellm: ModuleType) -> FaultKind:
         return FaultKind.RATE_LIMIT
     if any(isinstance(e, (openai.APITimeoutError, httpx.TimeoutException)) for e in chain):
         return FaultKind.TIMEOUT
-    if any(_is_transport_failure(e, litellm) for e in chain):
+    if any(
+        isinstance(e, (httpx.ConnectError, ConnectionRefusedError, socket.gaierror)) for e in chain
+    ):
         return FaultKind.CONNECTION
+    if any(_is_transport_failure(e, litellm) for e in chain):
+        return FaultKind.CONNECTION_LOST
     if _status(exc) >= 500 and not isinstance(exc, litellm.APIConnectionError):
         return FaultKind.SERVER
     if isinstance(exc, litellm.BadRequestError):
@@ -147,6 +161,13 @@ def _is_transport_failure(exc: BaseException, litellm: ModuleType) -> bool:
     if isinstance(exc, litellm.APIConnectionError):
         return False
     return isinstance(exc, (openai.APIConnectionError, httpx.TransportError, ConnectionError))
+
+
+def _deepest_transport_error(exc: BaseException) -> BaseException | None:
+    import httpx
+
+    transport = [e for e in _chain(exc) if isinstance(e, httpx.TransportError) and str(e)]
+    return transport[-1] if transport else None
 
 
 def _chain(exc: BaseException) -> Iterator[BaseException]:
@@ -232,6 +253,7 @@ def translate(fault: ProviderFault, call: CallContext, retries: int) -> ModelErr
         FaultKind.SERVER: f"{model}: the provider kept failing {after} ({detail})",
         FaultKind.TIMEOUT: f"{model}: no answer within {call.timeout:g} s, time-out {after}",
         FaultKind.CONNECTION: f"{model}: cannot connect to {where} {after}",
+        FaultKind.CONNECTION_LOST: f"{model}: the connection to {where} broke {after} ({detail})",
         FaultKind.AUTH: f"{model}: the provider rejected the API key; set "
         f"{call.key_variable or 'its API key variable'} to a valid key ({detail})",
         FaultKind.NOT_FOUND: f"{model}: unknown model ({detail})",

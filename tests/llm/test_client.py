@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import logging
 import random
+import socket
+import threading
 import time
 from decimal import Decimal
 from email.utils import formatdate
@@ -404,3 +406,32 @@ def test_tracebacks_in_third_party_log_lines_are_redacted(caplog, monkeypatch):
 
     assert "boom" in caplog.text
     assert planted not in caplog.text
+
+
+def test_a_dropped_connection_is_retried_and_reported_as_broken(sleeps):
+    # A raw socket server that accepts and hangs up at once, as a crashing proxy would.
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    port = listener.getsockname()[1]
+
+    def hang_up() -> None:
+        for _ in range(2):
+            connection, _ = listener.accept()
+            connection.recv(65536)
+            connection.close()
+
+    thread = threading.Thread(target=hang_up, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{port}/v1"
+    llm = LLM(policy=CallPolicy(retries=1), sleep=sleeps)
+    try:
+        with pytest.raises(ModelError) as caught:
+            llm.complete(agent="coder", model=MODEL, messages=HELLO, api_base=base)
+    finally:
+        thread.join(timeout=5)
+        listener.close()
+
+    assert str(caught.value).startswith(f"{MODEL}: the connection to {base} broke after 1 retry (")
+    assert "disconnected" in str(caught.value).lower()
+    assert len(sleeps) == 1

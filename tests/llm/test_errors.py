@@ -101,6 +101,10 @@ CALL = CallContext(
         (FaultKind.SERVER, "openai/gpt-4o-mini: the provider kept failing after 3 retries (d)"),
         (FaultKind.TIMEOUT, "openai/gpt-4o-mini: no answer within 2.5 s, time-out after 3 retries"),
         (
+            FaultKind.CONNECTION_LOST,
+            "openai/gpt-4o-mini: the connection to http://127.0.0.1:9/v1 broke after 3 retries (d)",
+        ),
+        (
             FaultKind.CONNECTION,
             "openai/gpt-4o-mini: cannot connect to http://127.0.0.1:9/v1 after 3 retries",
         ),
@@ -136,4 +140,5 @@ def test_only_transient_faults_are_retryable():
         FaultKind.SERVER,
         FaultKind.TIMEOUT,
         FaultKind.CONNECTION,
+        FaultKind.CONNECTION_LOST,
     }

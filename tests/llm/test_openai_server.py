@@ -109,3 +109,16 @@ def test_concurrent_requests_are_answered_in_parallel():
 def test_the_base_url_needs_a_running_server():
     with pytest.raises(RuntimeError, match="not running"):
         _ = OpenAIServer().base_url
+
+
+def test_a_fallback_that_raises_answers_500_and_is_recorded():
+    def broken(request):
+        raise IndexError("pop from empty list")
+
+    with OpenAIServer(fallback=broken) as server:
+        response = post(server)
+        errors = server.errors
+
+    assert response.status_code == 500
+    assert "fallback raised IndexError: pop from empty list" in response.json()["error"]["message"]
+    assert errors == ["openai_server: fallback raised IndexError: pop from empty list"]

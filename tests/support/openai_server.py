@@ -102,6 +102,7 @@ class OpenAIServer:
         self.fallback = fallback
         self._actions: deque[Action] = deque(actions)
         self._requests: list[RecordedRequest] = []
+        self._errors: list[str] = []
         self._lock = threading.Lock()
         self._closing = threading.Event()
         self._ids = itertools.count(1)
@@ -120,6 +121,12 @@ class OpenAIServer:
         """A snapshot of every request received so far."""
         with self._lock:
             return list(self._requests)
+
+    @property
+    def errors(self) -> list[str]:
+        """What went wrong inside the server (a fallback that raised), one line each."""
+        with self._lock:
+            return list(self._errors)
 
     @property
     def calls(self) -> int:
@@ -174,11 +181,17 @@ class OpenAIServer:
             self._requests.append(request)
             if self._actions:
                 return self._actions.popleft()
-        if self.fallback is not None:
+        if self.fallback is None:
+            return Fault(
+                500, body=_error_body("openai_server: no scripted action left", "server_error")
+            )
+        try:
             return self.fallback(request)
-        return Fault(
-            500, body=_error_body("openai_server: no scripted action left", "server_error")
-        )
+        except Exception as exc:  # a broken test fallback must read as one, not as a dropped line
+            problem = f"openai_server: fallback raised {type(exc).__name__}: {exc}"
+            with self._lock:
+                self._errors.append(problem)
+            return Fault(500, body=_error_body(problem, "server_error"))
 
     def _sleep(self, seconds: float) -> None:
         self._closing.wait(seconds)
