@@ -9,13 +9,18 @@ from __future__ import annotations
 
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from talkgit import __version__, exit_codes
 from talkgit.errors import TalkgitError
+
+if TYPE_CHECKING:
+    from talkgit.commands.run import RunOptions
 
 
 class Context:
@@ -73,6 +78,144 @@ def doctor(obj: Context) -> int:
     from talkgit.commands import doctor as command
 
     return command.doctor(obj.directory)
+
+
+def _run_options(
+    model: str | None,
+    parallel: int | None,
+    max_steps: int | None,
+    budget_usd: float | None,
+    timeout: str | None,
+) -> RunOptions:
+    from talkgit.commands.run import RunOptions
+    from talkgit.config import parse_duration
+
+    try:
+        seconds = parse_duration(timeout) if timeout is not None else None
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--timeout") from exc
+    budget = None if budget_usd is None else Decimal(str(budget_usd))
+    return RunOptions(model, parallel, max_steps, budget, seconds)
+
+
+RUN_OPTIONS = (
+    click.option(
+        "-m",
+        "--model",
+        help="litellm model for every agent (e.g. openai/gpt-4o-mini), or scripted:FILE offline.",
+    ),
+    click.option(
+        "-p", "--parallel", type=click.IntRange(min=1), help="Steps run at once (default 1)."
+    ),
+    click.option(
+        "--max-steps", type=click.IntRange(min=1), help="Stop after N step attempts (default 20)."
+    ),
+    click.option(
+        "--budget-usd", type=click.FloatRange(min=0), help="Stop once model cost reaches X USD."
+    ),
+    click.option(
+        "--timeout", metavar="DURATION", help="Wall-clock budget: 90s, 30m, 1h (default 30m)."
+    ),
+    click.option("--json", "as_json", is_flag=True, help="Print the result as JSON; no progress."),
+)
+
+
+def run_options(function: Callable[..., int]) -> Callable[..., int]:
+    """The options `run` and `resume` share: model, lanes and budgets."""
+    for option in reversed(RUN_OPTIONS):
+        function = option(function)
+    return function
+
+
+@cli.command()
+@click.argument("task")
+@run_options
+@click.option("--dry-run", is_flag=True, help="Plan and show the plan; write nothing.")
+@pass_context
+def run(
+    obj: Context,
+    task: str,
+    model: str | None,
+    parallel: int | None,
+    max_steps: int | None,
+    budget_usd: float | None,
+    timeout: str | None,
+    as_json: bool,
+    dry_run: bool,
+) -> int:
+    """Plan TASK and carry it out with agents, each step a commit on its own branch.
+
+    Steps merge into talkgit/RUN/integration when they succeed; your branch and working
+    tree are not touched. Ctrl-C stops cleanly; `talkgit resume` carries on without
+    paying again for answered model calls.
+    """
+    from talkgit.commands import run as command
+
+    options = _run_options(model, parallel, max_steps, budget_usd, timeout)
+    return command.run(obj.directory, task, options, dry_run=dry_run, as_json=as_json)
+
+
+@cli.command()
+@click.argument("run_id", metavar="[RUN]", required=False)
+@run_options
+@pass_context
+def resume(
+    obj: Context,
+    run_id: str | None,
+    model: str | None,
+    parallel: int | None,
+    max_steps: int | None,
+    budget_usd: float | None,
+    timeout: str | None,
+    as_json: bool,
+) -> int:
+    """Carry on a stopped, interrupted or failed run (default: the latest).
+
+    RUN may be any unique prefix of a run id. Budgets given here replace the run's own,
+    e.g. `--max-steps 40` lets a run that hit its step budget go on.
+    """
+    from talkgit.commands import run as command
+
+    options = _run_options(model, parallel, max_steps, budget_usd, timeout)
+    return command.resume(obj.directory, run_id, options, as_json=as_json)
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="One JSON document instead of text.")
+@pass_context
+def runs(obj: Context, as_json: bool) -> int:
+    """List the runs in this repository, newest first."""
+    from talkgit.commands import show as command
+
+    return command.runs(obj.directory, as_json=as_json)
+
+
+@cli.command()
+@click.argument("run_id", metavar="[RUN]", required=False)
+@click.option("--json", "as_json", is_flag=True, help="One JSON document instead of text.")
+@pass_context
+def show(obj: Context, run_id: str | None, as_json: bool) -> int:
+    """Show a run: its plan, and every attempt with branch, status, tokens, cost and time.
+
+    RUN may be any unique prefix of a run id (default: the latest run).
+    """
+    from talkgit.commands import show as command
+
+    return command.show(obj.directory, run_id, as_json=as_json)
+
+
+@cli.command()
+@click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
+def demo(directory: Path | None) -> int:
+    """Run the whole pipeline offline on a sample repository with a bug.
+
+    Makes a repository with a buggy Fibonacci and a failing test in DIRECTORY (new or
+    empty; default: a temporary directory), runs planner, coder and tester with a bundled
+    scripted model, leaves the repository there and prints git commands to inspect it.
+    """
+    from talkgit.commands import demo as command
+
+    return command.demo(directory)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,0 +1,528 @@
+"""The runner: carries out a plan, step by step and lane by lane, never on the user's branch.
+
+Agents run in worker threads (they spend their time waiting on models and tests); every
+git write happens on the runner's own thread, in dependency order, by compare-and-swap.
+All progress is in the ledger, so a stopped run can be picked up where it ended.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter
+from collections.abc import Callable, Mapping
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from talkgit.agents.base import Agent, Completer, StepContext, StepOutcome
+from talkgit.agents.planner import Planned, make_plan
+from talkgit.agents.prompts import repository_view
+from talkgit.config import Settings
+from talkgit.engine.plan import Plan, PlanStep
+from talkgit.engine.report import Reporter, describe_plan
+from talkgit.engine.state import (
+    FINISHED_STATUSES,
+    AttemptKind,
+    AttemptRecord,
+    AttemptStatus,
+    RunRecord,
+    attempt_file,
+    now,
+    plan_file,
+    run_file,
+)
+from talkgit.errors import ModelError, TalkgitError
+from talkgit.git import worktrees
+from talkgit.git.ledger import Ledger, dump_json
+from talkgit.git.merge import MergeConflict, merge
+from talkgit.git.names import integration_branch, step_branch
+from talkgit.git.repo import GitRepo
+from talkgit.git.trailers import add_trailers
+from talkgit.git.transaction import Transaction
+from talkgit.git.treeview import CommitTree
+from talkgit.llm.types import Message, Reply
+from talkgit.provenance.record import RecordedStep, record_step
+from talkgit.provenance.schema import GitRecord, StepNote, StepRef, UsageRecord, model_label
+from talkgit.provenance.trailers import StepTrailers
+
+MAX_REDOS = 2  # attempts to redo a step whose merge conflicted
+MAX_STALLS = 3  # failed attempts in a row before the plan is reconsidered
+MAX_REPLANS = 1
+
+
+@dataclass(frozen=True)
+class Job:
+    """One step attempt, scheduled: what runs, on which base, as attempt number ``index``."""
+
+    step: PlanStep
+    attempt: int
+    kind: AttemptKind
+    index: int
+    base: str
+    feedback: str = ""
+    for_step: str | None = None
+    started: datetime = field(default_factory=now)
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A fix or redo waiting for a free lane (its base is taken when it starts)."""
+
+    step: PlanStep
+    attempt: int
+    kind: AttemptKind
+    feedback: str
+    for_step: str | None = None
+
+
+def usage_of(replies: tuple[Reply, ...]) -> UsageRecord:
+    """Tokens and cost actually paid: cached replies count as calls but cost nothing."""
+    total = UsageRecord()
+    for reply in replies:
+        paid = not reply.cached
+        total += UsageRecord(
+            input_tokens=reply.usage.input_tokens if paid else 0,
+            output_tokens=reply.usage.output_tokens if paid else 0,
+            cost=reply.usage.cost_usd if paid else Decimal(0),
+            calls=1,
+            cached_calls=0 if paid else 1,
+        )
+    return total
+
+
+class Runner:
+    """Drives one run: its ledger is the truth, this object only caches it."""
+
+    def __init__(
+        self,
+        *,
+        repo: GitRepo,
+        ledger: Ledger,
+        record: RunRecord,
+        settings: Settings,
+        llm: Completer | None,
+        agents: Mapping[str, Agent],
+        reporter: Reporter,
+        plan: Plan | None = None,
+        attempts: list[AttemptRecord] | None = None,
+        model_override: str | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.repo, self.ledger, self.record = repo, ledger, record
+        self.settings, self.llm, self.agents = settings, llm, agents
+        self.reporter, self.model_override, self.clock = reporter, model_override, clock
+        self.plan = plan or Plan(steps=())  # empty until planned
+        self.attempts = list(attempts or [])
+        self.queue: list[Pending] = []
+        self.busy: set[str] = set()
+        self.failed: set[str] = set()
+        self._started = clock()
+
+    # -- state ---------------------------------------------------------------------------
+
+    @property
+    def integration(self) -> str:
+        head = self.repo.ref_target(integration_branch(self.record.run))
+        return head or self.record.base
+
+    @property
+    def completed(self) -> set[str]:
+        return {a.step for a in self.attempts if a.status in FINISHED_STATUSES and a.kind != "fix"}
+
+    def model_for(self, agent: str, step: PlanStep | None = None) -> str | None:
+        override = step.model if step is not None and step.model else self.model_override
+        return self.settings.model_for(agent, override)
+
+    def elapsed(self) -> float:
+        return self.record.elapsed_s + (self.clock() - self._started)
+
+    def save_run(self, **changes: object) -> None:
+        update = {**changes, "updated": now(), "elapsed_s": self.elapsed()}
+        self.record = self.record.model_copy(update=update)
+        self._started = self.clock()
+        message = f"talkgit: run {self.record.status}"
+        self.ledger.write({"run.json": run_file(self.record)}, message=message)
+
+    def catch_up(self) -> None:
+        """On resume: tell the model layer about every reply earlier sessions received.
+
+        Finished steps are not asked again, so a scripted model would otherwise serve
+        their replies a second time; real models ignore this.
+        """
+        if self.llm is None:
+            return
+        planner = self.model_for("planner")
+        for name in self.ledger.list("transcripts"):
+            if name.startswith("plan-") and planner is not None:
+                transcript = json.loads(self.ledger.read(f"transcripts/{name}") or b"[]")
+                for _ in (m for m in transcript if m["role"] == "assistant"):
+                    self.llm.note_answered(agent="planner", model=planner)
+        for attempt in self.attempts:
+            model = self.model_for(attempt.agent, self.plan_step(attempt.step))
+            for _ in range(attempt.usage.calls if model else 0):
+                self.llm.note_answered(agent=attempt.agent, model=model or "")
+
+    def plan_step(self, step_id: str) -> PlanStep | None:
+        return next((step for step in self.plan.steps if step.id == step_id), None)
+
+    # -- planning ------------------------------------------------------------------------
+
+    def make_plan(self, task: str, context: str = "") -> Planned:
+        model = self.model_for("planner")
+        if self.llm is None or model is None:
+            raise ModelError(
+                "the planner needs a model: pass --model or set `model` in the configuration"
+            )
+        sizes = CommitTree(self.repo, self.integration).sizes()
+        planned = make_plan(
+            self.llm,
+            model=model,
+            task=task,
+            repository=repository_view(sizes),
+            agents=self.agents.keys(),
+            api_base=self.settings.api_base_for("planner"),
+            context=context,
+            satisfied=self.completed,
+        )
+        usage = self.record.usage + usage_of(planned.replies)
+        self.record = self.record.model_copy(update={"usage": usage})
+        return planned
+
+    def store_plan(self, plan: Plan, transcript: tuple[Message, ...] = ()) -> None:
+        self.plan = plan
+        files = {
+            "plan.json": plan_file(plan),
+            "run.json": run_file(self.record),
+            f"transcripts/plan-{self.record.replans}.json": _transcript(transcript),
+        }
+        self.ledger.write(files, message="talkgit: plan")
+        self.reporter.line(f"plan ({len(plan.steps)} steps):", "bold")
+        for line in describe_plan(plan):
+            self.reporter.line(line)
+
+    # -- executing -----------------------------------------------------------------------
+
+    def execute(self) -> RunRecord:
+        """Run every remaining step of the plan; returns the final run record (also saved)."""
+        self.save_run(status="running", reason="")
+        running: dict[Future[StepOutcome], Job] = {}
+        with ThreadPoolExecutor(
+            max_workers=self.record.parallel, thread_name_prefix="lane"
+        ) as pool:
+            try:
+                self._loop(pool, running)
+            except KeyboardInterrupt:
+                pool.shutdown(wait=False, cancel_futures=True)
+                self.save_run(status="interrupted", reason="interrupted (Ctrl-C)")
+                raise
+            except ModelError as exc:
+                pool.shutdown(wait=False, cancel_futures=True)
+                self.save_run(status="failed", reason=str(exc))
+                raise
+        return self._conclude()
+
+    def _loop(self, pool: ThreadPoolExecutor, running: dict[Future[StepOutcome], Job]) -> None:
+        self._fill(pool, running)
+        while running:
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                self._settle(running.pop(future), future)
+                # Refill after each settled lane, not after the whole batch: a new job
+                # then runs while the other finished lanes are being merged.
+                self._fill(pool, running)
+
+    def _fill(self, pool: ThreadPoolExecutor, running: dict[Future[StepOutcome], Job]) -> None:
+        if self._stop_reason() is None and not self.failed:
+            for job in self._next_jobs(self.record.parallel - len(running)):
+                running[pool.submit(self._run_job, job)] = job
+
+    def _next_jobs(self, slots: int) -> list[Job]:
+        chosen: list[Pending] = []
+        while slots > len(chosen) and self.queue:
+            chosen.append(self.queue.pop(0))
+        for step in self.plan.steps:
+            if len(chosen) >= slots:
+                break
+            if self._ready(step):
+                chosen.append(Pending(step, self._attempt_number(step.id), "step", ""))
+                self.busy.add(step.id)
+        return [self._start(pending) for pending in chosen]
+
+    def _ready(self, step: PlanStep) -> bool:
+        done = self.completed
+        blocked = step.id in done or step.id in self.busy or step.id in self.failed
+        return not blocked and set(step.depends_on) <= done
+
+    def _attempt_number(self, step_id: str) -> int:
+        return 1 + sum(1 for a in self.attempts if a.step == step_id)
+
+    def _start(self, pending: Pending) -> Job:
+        index = self.record.attempts + 1
+        # Kept in memory until the attempt is settled: an attempt that dies before then
+        # made no branch, so a resumed run may reuse its number.
+        self.record = self.record.model_copy(update={"attempts": index})
+        job = Job(
+            pending.step,
+            pending.attempt,
+            pending.kind,
+            index,
+            self.integration,
+            pending.feedback,
+            pending.for_step,
+        )
+        model = self._agent_model(job.step)
+        who = job.step.agent + (f", {model_label(model)}" if model else "")
+        self.reporter.line(f"[{index:02d}] {job.step.id} ({who}): {job.kind} {job.attempt}")
+        return job
+
+    def _agent_model(self, step: PlanStep) -> str | None:
+        """The model a step's agent will use, or None for agents that use none (tester)."""
+        return self.model_for(step.agent, step) if self.agents[step.agent].needs_model else None
+
+    def _run_job(self, job: Job) -> StepOutcome:
+        agent = self.agents[job.step.agent]
+        context = StepContext(
+            run_id=self.record.run,
+            task=self.record.task,
+            step=job.step,
+            base=job.base,
+            repo=self.repo,
+            settings=self.settings,
+            llm=self.llm,
+            model=self._agent_model(job.step),
+            api_base=self.settings.api_base_for(agent.name),
+            feedback=job.feedback,
+            worktree_name=f"{self.record.run}-{job.index:02d}",
+        )
+        try:
+            return agent.run(context)
+        finally:
+            worktrees.remove(self.repo, context.worktree_name)
+
+    # -- settling a finished attempt -----------------------------------------------------
+
+    def _settle(self, job: Job, future: Future[StepOutcome]) -> None:
+        try:
+            outcome = future.result()
+        except ModelError:
+            raise
+        except TalkgitError as exc:
+            outcome = StepOutcome(ok=False, summary="the agent failed", detail=str(exc))
+        if outcome.ok and outcome.changes:
+            self._integrate(job, outcome)
+        elif outcome.ok:
+            self._save_attempt(job, outcome, "passed")
+            self.busy.discard(job.step.id)
+        else:
+            self._save_attempt(job, outcome, "failed")
+            self._after_failure(job, outcome)
+
+    def _integrate(self, job: Job, outcome: StepOutcome) -> None:
+        recorded = self._commit(job, outcome)
+        try:
+            merged = merge(self.repo, self.integration, recorded.commit, _merge_message(job))
+        except MergeConflict as conflict:
+            self._save_attempt(job, outcome, "conflict", recorded)
+            if job.attempt <= MAX_REDOS:
+                feedback = (
+                    f"Your earlier edits conflicted with other work in {', '.join(conflict.paths)}"
+                    "; redo them on the current files."
+                )
+                self.queue.append(
+                    Pending(job.step, job.attempt + 1, "redo", feedback, job.for_step)
+                )
+            else:
+                self._give_up(job, str(conflict))
+            return
+        self._save_attempt(job, outcome, "merged", recorded, integration=merged)
+        if job.kind == "fix" and job.for_step is not None:
+            target = self.plan.step(job.for_step)
+            self.queue.append(Pending(target, self._attempt_number(target.id), "redo", ""))
+        else:
+            self.busy.discard(job.step.id)
+
+    def _after_failure(self, job: Job, outcome: StepOutcome) -> None:
+        fixes = Counter(a.for_step for a in self.attempts if a.kind == "fix")
+        if job.step.agent == "tester" and fixes[job.step.id] < self.settings.max_fix_attempts:
+            fix = PlanStep(
+                id=f"{job.step.id}-fix{fixes[job.step.id] + 1}",
+                agent="coder",
+                goal=f"Make the failing tests pass (found by step {job.step.id})",
+                files=job.step.files,
+            )
+            self.queue.append(Pending(fix, 1, "fix", outcome.detail, for_step=job.step.id))
+        elif self.record.stalls >= MAX_STALLS or job.kind != "redo":
+            self._give_up(job, outcome.detail or outcome.summary)
+        else:
+            self.queue.append(
+                Pending(job.step, job.attempt + 1, "redo", outcome.detail, job.for_step)
+            )
+
+    def _give_up(self, job: Job, why: str) -> None:
+        step_id = job.for_step or job.step.id
+        if self.record.replans < MAX_REPLANS and self.llm is not None:
+            self.reporter.line(
+                f"step {step_id} is stuck; asking the planner for a new plan", "yellow"
+            )
+            self._replan(step_id, why)
+            return
+        self.failed.add(step_id)
+        self.busy.discard(step_id)
+        self.reporter.line(f"step {step_id} failed: {why.splitlines()[0] if why else ''}", "red")
+
+    def _replan(self, step_id: str, why: str) -> None:
+        done = sorted(self.completed)
+        context = (
+            f"Progress so far: steps done: {', '.join(done) or 'none'}. "
+            f"Step {step_id} failed:\n{why}\n\nPlan only the remaining work, with new step ids.\n\n"
+        )
+        self.record = self.record.model_copy(
+            update={"replans": self.record.replans + 1, "stalls": 0}
+        )
+        planned = self.make_plan(self.record.task, context)
+        kept = [s for s in self.plan.steps if s.id in done]
+        self.busy.discard(step_id)
+        self.queue = [p for p in self.queue if step_id not in (p.for_step, p.step.id)]
+        self.store_plan(Plan(steps=(*kept, *planned.plan.steps)), planned.transcript)
+
+    # -- writing -------------------------------------------------------------------------
+
+    def _commit(self, job: Job, outcome: StepOutcome) -> RecordedStep:
+        agent = job.step.agent
+        model = model_label(self.model_for(agent, job.step) or "none")
+        trailers = StepTrailers(self.record.run, job.index, job.step.id, agent, (model,))
+        message = add_trailers(_commit_message(job, outcome), trailers.to_trailers())
+        finished = now()
+        last = outcome.replies[-1] if outcome.replies else None
+
+        def note(commit: str, tree: str) -> StepNote:
+            return StepNote(
+                run=self.record.run,
+                step=StepRef(
+                    index=job.index,
+                    id=job.step.id,
+                    attempt=job.attempt,
+                    parents=job.step.depends_on,
+                ),
+                agent=agent,
+                model=model,
+                prompt_sha256=last.request_sha256 if last else "",
+                response_sha256=last.response_sha256 if last else "",
+                usage=usage_of(outcome.replies),
+                git=GitRecord(commit=commit, tree=tree, base=job.base),
+                started=job.started,
+                finished=finished,
+            )
+
+        return record_step(
+            self.repo,
+            self.ledger,
+            branch=step_branch(self.record.run, job.index, job.step.id),
+            base=job.base,
+            changes=outcome.changes,
+            message=message,
+            note=note,
+            ledger_files=lambda commit: {_transcript_path(job): _transcript(outcome.transcript)},
+        )
+
+    def _save_attempt(
+        self,
+        job: Job,
+        outcome: StepOutcome,
+        status: AttemptStatus,
+        recorded: RecordedStep | None = None,
+        integration: str | None = None,
+    ) -> None:
+        usage = usage_of(outcome.replies)
+        record = AttemptRecord(
+            index=job.index,
+            step=job.step.id,
+            attempt=job.attempt,
+            kind=job.kind,
+            for_step=job.for_step,
+            agent=job.step.agent,
+            model=self._agent_model(job.step),
+            status=status,
+            summary=outcome.summary,
+            detail=outcome.detail,
+            base=job.base,
+            commit=recorded.commit if recorded else None,
+            branch=recorded.branch if recorded else None,
+            integration=integration,
+            usage=usage,
+            started=job.started,
+            finished=now(),
+        )
+        self.attempts.append(record)
+        progress = status in FINISHED_STATUSES
+        self.record = self.record.model_copy(
+            update={
+                "usage": self.record.usage + usage,
+                "stalls": 0 if progress else self.record.stalls + 1,
+                "updated": now(),
+                "elapsed_s": self.elapsed(),
+            }
+        )
+        self._started = self.clock()
+        files = {record.path: attempt_file(record), "run.json": run_file(self.record)}
+        if recorded is None:
+            files[_transcript_path(job)] = _transcript(outcome.transcript)
+        with self.repo.lock:
+            tx = Transaction(self.repo, message=f"talkgit {status} {job.step.id}")
+            if integration is not None:
+                ref = integration_branch(self.record.run)
+                tx.set_ref(ref, integration, expected=self.repo.ref_target(ref))
+            self.ledger.tip = self.ledger.stage(
+                tx, files, message=f"talkgit: {status} {record.path}"
+            )
+            tx.commit()
+        style = {"merged": "green", "passed": "green", "failed": "red"}.get(status, "yellow")
+        self.reporter.line(f"[{job.index:02d}] {job.step.id}: {status} - {outcome.summary}", style)
+
+    # -- ending --------------------------------------------------------------------------
+
+    def _stop_reason(self) -> str | None:
+        budgets, usage = self.record.budgets, self.record.usage
+        if self.record.attempts >= budgets.max_steps:
+            return f"step budget reached ({budgets.max_steps} attempts)"
+        tokens = usage.input_tokens + usage.output_tokens
+        if budgets.max_tokens is not None and tokens >= budgets.max_tokens:
+            return f"token budget reached ({tokens} of {budgets.max_tokens})"
+        if budgets.budget_usd is not None and usage.cost >= budgets.budget_usd:
+            return f"cost budget reached (${usage.cost} of ${budgets.budget_usd})"
+        if self.elapsed() >= budgets.timeout_s:
+            return f"time budget reached ({budgets.timeout_s:g} s)"
+        return None
+
+    def _conclude(self) -> RunRecord:
+        remaining = [s.id for s in self.plan.steps if s.id not in self.completed]
+        if not remaining:
+            self.save_run(status="done", reason="")
+        elif self.failed:
+            self.save_run(status="failed", reason=f"step {', '.join(sorted(self.failed))} failed")
+        else:
+            self.save_run(status="stopped", reason=self._stop_reason() or "stopped")
+        return self.record
+
+
+def _commit_message(job: Job, outcome: StepOutcome) -> str:
+    subject = job.step.goal.strip().splitlines()[0]
+    subject = subject if len(subject) <= 72 else subject[:71] + "…"
+    what = f"step {job.step.id} ({job.kind} {job.attempt})"
+    body = f"talkgit {job.step.agent}, {what}: {' '.join(outcome.summary.split())}"
+    # A line of "---" would end the message for `git interpret-trailers` but not for `git log`.
+    return f"{subject.replace('---', '- - -')}\n\n{body}\n"
+
+
+def _merge_message(job: Job) -> str:
+    return f"Merge step {job.index:02d}-{job.step.id} into the integration branch\n"
+
+
+def _transcript_path(job: Job) -> str:
+    return f"transcripts/{job.index:02d}-{job.step.id}.json"
+
+
+def _transcript(messages: tuple[Message, ...]) -> bytes:
+    return dump_json([{"role": m.role, "content": m.content} for m in messages])

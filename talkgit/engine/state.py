@@ -1,0 +1,116 @@
+"""A run's state as stored in its ledger: run.json, plan.json and one record per attempt."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from talkgit.engine.plan import Plan
+from talkgit.git.ledger import Ledger, dump_json
+from talkgit.provenance.schema import UsageRecord
+
+RunStatus = Literal["planning", "running", "done", "failed", "stopped", "interrupted"]
+AttemptStatus = Literal["merged", "passed", "failed", "conflict"]
+AttemptKind = Literal["step", "fix", "redo"]
+FINISHED_STATUSES = ("merged", "passed")
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class _State(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Budgets(_State):
+    max_steps: int
+    max_tokens: int | None = None
+    budget_usd: Decimal | None = None
+    timeout_s: float
+
+
+class RunRecord(_State):
+    """``run.json``: what the run is, where it stands, and its totals."""
+
+    schema_: Literal["talkgit.ledger/v1"] = Field(default="talkgit.ledger/v1", alias="schema")
+    run: str
+    task: str
+    base: str  # the commit the run started from
+    created: datetime
+    updated: datetime
+    status: RunStatus = "planning"
+    reason: str = ""
+    models: dict[str, str | None] = Field(default_factory=dict)  # agent -> model
+    parallel: int = 1
+    budgets: Budgets
+    usage: UsageRecord = UsageRecord()
+    attempts: int = 0  # step attempts started; the NN of the next branch is attempts + 1
+    stalls: int = 0  # attempts in a row that made no progress
+    replans: int = 0
+    elapsed_s: float = 0.0  # wall time spent in earlier sessions of this run (before a resume)
+
+
+class AttemptRecord(_State):
+    """``steps/<NN>-<id>.json``: one attempt of one step, whatever became of it."""
+
+    index: int
+    step: str
+    attempt: int
+    kind: AttemptKind
+    for_step: str | None = None  # a fix attempt: the step whose failure it fixes
+    agent: str
+    model: str | None
+    status: AttemptStatus
+    summary: str
+    detail: str = ""
+    base: str
+    commit: str | None = None
+    branch: str | None = None
+    integration: str | None = None  # the integration head after this attempt merged
+    usage: UsageRecord = UsageRecord()
+    started: datetime
+    finished: datetime
+
+    @property
+    def path(self) -> str:
+        return attempt_path(self.index, self.step)
+
+
+def attempt_path(index: int, step: str) -> str:
+    return f"steps/{index:02d}-{step}.json"
+
+
+def run_file(record: RunRecord) -> bytes:
+    return (record.model_dump_json(by_alias=True, indent=2) + "\n").encode()
+
+
+def plan_file(plan: Plan) -> bytes:
+    return dump_json(plan.model_dump(mode="json"))
+
+
+def attempt_file(record: AttemptRecord) -> bytes:
+    return (record.model_dump_json(indent=2) + "\n").encode()
+
+
+def load_run(ledger: Ledger) -> RunRecord | None:
+    data = ledger.read("run.json")
+    return None if data is None else RunRecord.model_validate_json(data)
+
+
+def load_plan(ledger: Ledger) -> Plan | None:
+    data = ledger.read("plan.json")
+    return None if data is None else Plan.model_validate(json.loads(data))
+
+
+def load_attempts(ledger: Ledger) -> list[AttemptRecord]:
+    records = []
+    for name in ledger.list("steps"):
+        data = ledger.read(f"steps/{name}")
+        if data is not None:
+            records.append(AttemptRecord.model_validate_json(data))
+    return sorted(records, key=lambda record: record.index)

@@ -1,0 +1,62 @@
+"""Reading pytest's JUnit XML: which tests ran, which failed and why.
+
+The XML comes from tests an agent may have written, so it is parsed with defusedxml.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from xml.etree.ElementTree import Element  # the type only; parsing goes through defusedxml
+
+import defusedxml.ElementTree as SafeTree
+from defusedxml import DefusedXmlException
+
+
+@dataclass(frozen=True)
+class TestCase:
+    __test__ = False  # not a pytest test class, whatever its name
+
+    id: str  # "path/to/test_file.py::test_name" where the XML allows it
+    outcome: str  # passed | failed | error | skipped
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class TestReport:
+    __test__ = False
+
+    cases: tuple[TestCase, ...]
+
+    def count(self, outcome: str) -> int:
+        return sum(1 for case in self.cases if case.outcome == outcome)
+
+    @property
+    def failures(self) -> tuple[TestCase, ...]:
+        return tuple(c for c in self.cases if c.outcome in ("failed", "error"))
+
+    def summary(self) -> str:
+        parts = [f"{self.count(o)} {o}" for o in ("failed", "error", "passed", "skipped")]
+        return ", ".join(part for part in parts if not part.startswith("0 ")) or "no tests ran"
+
+
+def read_junit(path: Path) -> TestReport | None:
+    """The report in ``path``, or None when the file is missing or not JUnit XML."""
+    try:
+        root = SafeTree.parse(path).getroot()
+    except (OSError, SafeTree.ParseError, DefusedXmlException):
+        return None
+    if root is None:
+        return None
+    return TestReport(tuple(_case(element) for element in root.iter("testcase")))
+
+
+def _case(element: Element) -> TestCase:
+    classname, name = element.get("classname", ""), element.get("name", "")
+    module = classname.rsplit(".", 1)[0] if "." in classname else classname
+    test_id = f"{module.replace('.', '/')}.py::{name}" if module else name
+    for tag, outcome in (("failure", "failed"), ("error", "error"), ("skipped", "skipped")):
+        found = element.find(tag)
+        if found is not None:
+            return TestCase(test_id, outcome, (found.get("message") or found.text or "").strip())
+    return TestCase(test_id, "passed")

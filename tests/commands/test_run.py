@@ -1,0 +1,143 @@
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from talkgit import exit_codes
+from talkgit.commands.run import RunOptions, resume, run
+from talkgit.engine.plan import PlanError
+from talkgit.engine.report import PlainReporter
+from talkgit.errors import ModelError, UsageError
+from tests.support.gitrepo import fsck, git, make_repo, user_state
+from tests.support.scripts import edit, plan_reply, scripted_model
+
+FILES = {"app.py": "def greet():\n    return 'helo'\n", "README.md": "# app\n"}
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> Path:
+    return make_repo(tmp_path / "app", FILES)
+
+
+def _run(
+    repo: Path,
+    model: str | None,
+    task: str = "fix the greeting",
+    *,
+    dry_run: bool = False,
+    max_steps: int | None = None,
+) -> tuple[int, str, str]:
+    out, progress = io.StringIO(), io.StringIO()
+    options = RunOptions(model=model, max_steps=max_steps)
+    reporter = PlainReporter(progress)
+    code = run(repo, task, options, dry_run=dry_run, out=out, reporter=reporter, environ={})
+    return code, out.getvalue(), progress.getvalue()
+
+
+def _refs(repo: Path) -> str:
+    return git(repo, "for-each-ref", "--format=%(refname) %(objectname)")
+
+
+GOOD_PLAN = plan_reply(("fix", "coder", []), files={"fix": ["app.py"]})
+GOOD_EDIT = edit("app.py", "    return 'helo'\n", "    return 'hello'\n")
+
+
+def test_no_model_says_how_to_set_one_and_writes_nothing(app: Path) -> None:
+    refs = _refs(app)
+    with pytest.raises(ModelError, match=r"--model.*talkgit demo"):
+        _run(app, None)
+    assert _refs(app) == refs
+
+
+def test_an_empty_task_is_refused(app: Path) -> None:
+    with pytest.raises(UsageError, match="task is empty"):
+        _run(app, "scripted:x.yaml", task="   ")
+
+
+def test_dry_run_shows_the_plan_and_writes_nothing(app: Path, tmp_path: Path) -> None:
+    refs, state = _refs(app), user_state(app)
+    code, out, _ = _run(app, scripted_model(tmp_path, {"planner": [GOOD_PLAN]}), dry_run=True)
+    assert code == exit_codes.OK
+    assert "would run 1 step" in out and "fix" in out
+    assert _refs(app) == refs and user_state(app) == state
+
+
+def test_a_run_edits_on_its_own_branch_with_provenance(app: Path, tmp_path: Path) -> None:
+    state = user_state(app)
+    model = scripted_model(tmp_path, {"planner": [GOOD_PLAN], "coder": [GOOD_EDIT]})
+    code, out, progress = _run(app, model)
+    assert code == exit_codes.OK, progress
+    (branch,) = [
+        b
+        for b in git(app, "branch", "--format=%(refname:short)").split()
+        if b.endswith("/integration")
+    ]
+    assert git(app, "show", f"{branch}:app.py") == "def greet():\n    return 'hello'\n"
+    assert "Talkgit-Agent: coder" in git(app, "log", "-1", "--format=%B", branch)
+    assert user_state(app) == state
+    assert f"integration branch: {branch}" in out
+    fsck(app)
+
+
+def test_a_malformed_plan_gets_a_repair_prompt(app: Path, tmp_path: Path) -> None:
+    model = scripted_model(
+        tmp_path,
+        {"planner": ["Sure! Here is my plan: step one, fix it.", GOOD_PLAN], "coder": [GOOD_EDIT]},
+    )
+    code, _, _ = _run(app, model)
+    assert code == exit_codes.OK
+    run_id = git(app, "for-each-ref", "--format=%(refname:lstrip=3)", "refs/talkgit/runs").strip()
+    transcript = json.loads(git(app, "show", f"refs/talkgit/runs/{run_id}:transcripts/plan-0.json"))
+    assert [m["role"] for m in transcript] == ["system", "user", "assistant", "user", "assistant"]
+    assert "That plan cannot be used: no JSON object" in transcript[3]["content"]
+
+
+def test_a_plan_that_stays_invalid_fails_clearly_and_is_recorded(app: Path, tmp_path: Path) -> None:
+    bad = plan_reply(("fix", "wizard", []))
+    model = scripted_model(tmp_path, {"planner": [bad, bad, bad]})
+    with pytest.raises(PlanError, match=r"no valid plan after 3 tries: .*unknown agent 'wizard'"):
+        _run(app, model)
+    run_id = git(app, "for-each-ref", "--format=%(refname:lstrip=3)", "refs/talkgit/runs").strip()
+    record = json.loads(git(app, "show", f"refs/talkgit/runs/{run_id}:run.json"))
+    assert record["status"] == "failed" and "wizard" in record["reason"]
+
+
+def test_edits_that_do_not_apply_are_explained_and_retried(app: Path, tmp_path: Path) -> None:
+    wrong = edit("app.py", "    return make_greeting(1)\n", "    return 'hello'\n")
+    model = scripted_model(tmp_path, {"planner": [GOOD_PLAN], "coder": [wrong, GOOD_EDIT]})
+    code, _, _ = _run(app, model)
+    assert code == exit_codes.OK
+    run_id = git(app, "for-each-ref", "--format=%(refname:lstrip=3)", "refs/talkgit/runs").strip()
+    transcript = json.loads(git(app, "show", f"refs/talkgit/runs/{run_id}:transcripts/01-fix.json"))
+    feedback = transcript[3]["content"]
+    assert "Block 1 (app.py) did not apply" in feedback and "Did you mean line 1" in feedback
+
+
+def test_a_step_budget_stops_cleanly_and_resume_finishes_without_new_calls(
+    app: Path, tmp_path: Path
+) -> None:
+    plan = plan_reply(("one", "coder", []), ("two", "coder", ["one"]))
+    second = edit("README.md", "# app\n", "# app\n\nGreets.\n")
+    # Exactly one reply per call: a repeated call would exhaust the script and fail.
+    model = scripted_model(tmp_path, {"planner": [plan], "coder": [GOOD_EDIT, second]})
+    code, out, _ = _run(app, model, max_steps=1)
+    assert code == exit_codes.FAILURE
+    assert "stopped — step budget reached (1 attempts)" in out and "talkgit resume" in out
+    run_id = git(app, "for-each-ref", "--format=%(refname:lstrip=3)", "refs/talkgit/runs").strip()
+
+    progress = io.StringIO()
+    code = resume(
+        app,
+        run_id[:4],
+        RunOptions(model=model, max_steps=5),
+        out=io.StringIO(),
+        reporter=PlainReporter(progress),
+        environ={},
+    )
+    assert code == exit_codes.OK, progress.getvalue()
+    integration = f"talkgit/{run_id}/integration"
+    assert "Greets." in git(app, "show", f"{integration}:README.md")
+    assert "hello" in git(app, "show", f"{integration}:app.py")

@@ -1,0 +1,120 @@
+"""The runner against real litellm calls to a local OpenAI-protocol server."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from talkgit import exit_codes
+from talkgit.commands.run import RunOptions, run
+from talkgit.engine.report import PlainReporter
+from tests.support.gitrepo import fsck, git, make_repo, user_state
+from tests.support.openai_server import Fault, OpenAIServer
+from tests.support.routing import RunRouter
+from tests.support.scripts import edit, plan_reply
+
+FAKE_KEY = "sk-test-TALKGIT-FAKE-runner-0987654321"
+MODEL = "openai/gpt-4o-mini"
+
+
+def _run(repo: Path, server: OpenAIServer, parallel: int = 1) -> tuple[int, str]:
+    out, progress = io.StringIO(), io.StringIO()
+    environ = {"OPENAI_API_KEY": FAKE_KEY, "TALKGIT_API_BASE": server.base_url}
+    options = RunOptions(model=MODEL, parallel=parallel)
+    code = run(
+        repo, "do the work", options, out=out, reporter=PlainReporter(progress), environ=environ
+    )
+    return code, out.getvalue() + progress.getvalue()
+
+
+def _new_file(name: str) -> str:
+    return edit(name, "", f"NAME = {name!r}\n")
+
+
+def _integration(repo: Path) -> str:
+    (branch,) = [
+        b
+        for b in git(repo, "branch", "--format=%(refname:short)").split()
+        if b.endswith("/integration")
+    ]
+    return branch
+
+
+@pytest.mark.parametrize("parallel", [1, 4])
+def test_independent_steps_run_in_parallel_lanes_and_all_merge(
+    tmp_path: Path, parallel: int
+) -> None:
+    repo = make_repo(tmp_path / "r")
+    names = [f"s{i}" for i in range(4)]
+    router = RunRouter(
+        plan_reply(*((name, "coder", []) for name in names)),
+        {name: [_new_file(f"{name}.py")] for name in names},
+        hold=0.3,
+    )
+    with OpenAIServer(fallback=router) as server:
+        code, text = _run(repo, server, parallel)
+    assert code == exit_codes.OK, text
+    assert router.max_in_flight == parallel
+    integration = _integration(repo)
+    files = git(repo, "ls-tree", "--name-only", integration).split()
+    assert {f"{name}.py" for name in names} <= set(files)
+    merges = git(repo, "rev-list", "--merges", f"main..{integration}").split()
+    assert (len(merges) > 0) == (parallel > 1)  # lanes that overlapped meet in merge commits
+    fsck(repo)
+
+
+def test_a_conflicting_step_is_redone_on_the_new_integration_head(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "r", {"app.py": "A = 1\nB = 2\n"})
+    router = RunRouter(
+        plan_reply(("left", "coder", []), ("right", "coder", [])),
+        {
+            "left": [edit("app.py", "A = 1\nB = 2\n", "A = 10\nB = 2\n")],
+            "right": [
+                edit("app.py", "A = 1\nB = 2\n", "A = 1\nB = 20\n"),
+                edit("app.py", "B = 2\n", "B = 20\n"),  # the redo, on top of left's change
+            ],
+        },
+        hold={"right": 0.5},  # left merges first; right then conflicts
+    )
+    with OpenAIServer(fallback=router) as server:
+        code, text = _run(repo, server, parallel=2)
+    assert code == exit_codes.OK, text
+    assert "conflict" in text
+    assert git(repo, "show", f"{_integration(repo)}:app.py") == "A = 10\nB = 20\n"
+
+
+def test_rate_limits_and_server_errors_are_retried_through_litellm(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "r")
+    router = RunRouter(plan_reply(("one", "coder", [])), {"one": [_new_file("one.py")]})
+    faults = [Fault(429, retry_after="0"), Fault(500)]
+    with OpenAIServer(faults, fallback=router) as server:
+        code, text = _run(repo, server)
+        calls = server.calls
+    assert code == exit_codes.OK, text
+    assert calls == 4  # two faults, the planner, the coder
+
+
+def test_no_key_reaches_anything_the_run_wrote(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "r")
+    before = user_state(repo)
+    router = RunRouter(plan_reply(("one", "coder", [])), {"one": [_new_file("one.py")]})
+    with OpenAIServer(fallback=router) as server:
+        code, text = _run(repo, server)
+        headers = [r.headers.get("authorization", "") for r in server.requests]
+    assert code == exit_codes.OK, text
+    assert all(FAKE_KEY in header for header in headers)  # the key was really in use
+    objects = subprocess.run(
+        ["git", "cat-file", "--batch-all-objects", "--batch"],
+        cwd=repo,
+        capture_output=True,
+        check=True,
+    ).stdout
+    assert FAKE_KEY.encode() not in objects
+    for path in (repo / ".git").rglob("*"):
+        if path.is_file():
+            assert FAKE_KEY.encode() not in path.read_bytes(), path
+    assert FAKE_KEY not in text
+    assert user_state(repo) == before

@@ -1,0 +1,40 @@
+"""Writing scripted-model files and plans for tests."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import yaml
+
+
+def scripted_model(directory: Path, replies: dict[str, list[object]], name: str = "script") -> str:
+    """Write ``replies`` as a script file and return the ``scripted:PATH`` model string."""
+    path = directory / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(replies, sort_keys=False))
+    return f"scripted:{path}"
+
+
+def plan_reply(
+    *steps: tuple[str, str, list[str]], files: dict[str, list[str]] | None = None
+) -> str:
+    """A planner reply: steps as (id, agent, depends_on)."""
+    return json.dumps(
+        {
+            "steps": [
+                {
+                    "id": sid,
+                    "agent": agent,
+                    "goal": f"do {sid}",
+                    "files": (files or {}).get(sid, []),
+                    "depends_on": deps,
+                }
+                for sid, agent, deps in steps
+            ]
+        }
+    )
+
+
+def edit(path: str, search: str, replace: str) -> str:
+    """One search/replace block, as a coder model would write it."""
+    return f"{path}\n<<<<<<< SEARCH\n{search}=======\n{replace}>>>>>>> REPLACE\n"

@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from talkgit import exit_codes
+from talkgit.cli import main
+
+
+def test_help_lists_the_commands(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--help"]) == 0
+    out = capsys.readouterr().out
+    assert "log" in out and "doctor" in out
+
+
+def test_an_expected_failure_is_one_line_and_its_exit_code(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["-C", str(tmp_path), "log"])
+    assert code == exit_codes.REPOSITORY
+    err = capsys.readouterr().err
+    assert err.startswith("talkgit: error: not a git repository")
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_debug_adds_the_traceback(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--debug", "-C", str(tmp_path), "log"]) == exit_codes.REPOSITORY
+    err = capsys.readouterr().err
+    assert "Traceback" in err and "RepositoryError" in err
+
+
+def test_bad_usage_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["log", "--max-count", "0"]) == exit_codes.USAGE
+    assert "Error" in capsys.readouterr().err
+
+
+def test_help_does_not_import_litellm_or_pygit2() -> None:
+    code = (
+        "import sys; from talkgit.cli import main; main(['--help']); "
+        "print(sorted(m for m in ('litellm', 'pygit2') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_ctrl_c_exits_130(repo: Path, tmp_path: Path) -> None:
+    # A command blocked on stdin, interrupted the way a terminal does it.
+    script = tmp_path / "block.py"
+    script.write_text(
+        "import sys\n"
+        "from talkgit import cli\n"
+        "@cli.cli.command()\n"
+        "def block() -> None:\n"
+        "    print('ready', flush=True)\n"
+        "    sys.stdin.read()\n"
+        "sys.exit(cli.main(['block']))\n"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, str(script)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=repo,
+    )
+    assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+    time.sleep(0.1)
+    os.kill(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=10)
+    assert proc.returncode == exit_codes.INTERRUPTED
+    assert "interrupted" in err and "Traceback" not in err
