@@ -1,0 +1,1 @@
+"""Gates: static-analysis agents (ruff, mypy, bandit, pytest, placeholders) that decide merges."""

@@ -1,0 +1,84 @@
+"""What every gate shares: the Finding, what a gate looks at, and what one run of it gives.
+
+Each tool has its own module that turns its machine output into Findings. Comparing the
+findings at a base and at a head (only new ones count), the policy and the renderers
+are separate modules; a gate only reports what its tool says about one tree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+from typing import Literal, Protocol
+
+Verdict = Literal["pass", "fail", "warn", "skip", "error"]
+
+
+class Severity(str, Enum):
+    """Ordered from least to most serious; a policy threshold compares them by ``rank``."""
+
+    INFO = "info"
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+
+    @property
+    def rank(self) -> int:
+        return list(Severity).index(self)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing a tool found, in one shape for every tool.
+
+    ``path`` is repository-relative with forward slashes; ``line`` and ``column`` are
+    1-based (0 when the tool gives none). ``fingerprint`` identifies the finding across
+    line shifts (rule + path + normalised line text + occurrence); gates leave it empty
+    and the comparison fills it in.
+    """
+
+    tool: str
+    rule: str
+    severity: Severity
+    path: str
+    line: int
+    column: int
+    message: str
+    fingerprint: str = ""
+
+
+@dataclass(frozen=True)
+class Target:
+    """The tree a gate checks: files on disk at ``root``, and which of them matter.
+
+    ``files`` are the repository-relative paths the change touches (the gate may look at
+    more when its tool needs them, as mypy does for imports); ``cache_dir`` is a private
+    directory under .git/talkgit/ the gate may keep caches in between runs.
+    """
+
+    root: Path
+    files: tuple[str, ...]
+    cache_dir: Path
+    timeout: float = 600.0
+
+
+@dataclass(frozen=True)
+class GateRun:
+    """One gate's result on one tree. ``error`` set means the tool crashed or is missing:
+    its findings cannot be trusted and the verdict is ``error``, never ``pass``."""
+
+    tool: str
+    version: str
+    findings: tuple[Finding, ...] = ()
+    duration_s: float = 0.0
+    error: str | None = None
+    extra: dict[str, int] = field(default_factory=dict)  # e.g. {"tests": 12} for pytest
+
+
+class Gate(Protocol):
+    """A static-analysis agent: runs its tool on a target, reports findings."""
+
+    name: str
+
+    def run(self, target: Target) -> GateRun: ...
