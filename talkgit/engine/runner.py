@@ -8,10 +8,11 @@ All progress is in the ledger, so a stopped run can be picked up where it ended.
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -208,35 +209,47 @@ class Runner:
         """Run every remaining step of the plan; returns the final run record (also saved)."""
         self.save_run(status="running", reason="")
         running: dict[Future[StepOutcome], Job] = {}
-        with ThreadPoolExecutor(
-            max_workers=self.record.parallel, thread_name_prefix="lane"
-        ) as pool:
-            try:
-                self._loop(pool, running)
-            except KeyboardInterrupt:
-                pool.shutdown(wait=False, cancel_futures=True)
-                self.save_run(status="interrupted", reason="interrupted (Ctrl-C)")
-                raise
-            except ModelError as exc:
-                pool.shutdown(wait=False, cancel_futures=True)
-                self.save_run(status="failed", reason=str(exc))
-                raise
+        try:
+            self._loop(running)
+        except KeyboardInterrupt:
+            # Lanes still waiting on a model must not write once we are gone: take the
+            # repository's lock for good (after any write in progress), save, and leave.
+            # The lanes are daemon threads, so they do not keep the process alive.
+            self.repo.lock.acquire()
+            self.save_run(status="interrupted", reason="interrupted (Ctrl-C)")
+            raise
+        except ModelError as exc:
+            self.save_run(status="failed", reason=str(exc))
+            raise
         return self._conclude()
 
-    def _loop(self, pool: ThreadPoolExecutor, running: dict[Future[StepOutcome], Job]) -> None:
-        self._fill(pool, running)
+    def _loop(self, running: dict[Future[StepOutcome], Job]) -> None:
+        self._fill(running)
         while running:
             done, _ = wait(running, return_when=FIRST_COMPLETED)
             for future in done:
                 self._settle(running.pop(future), future)
                 # Refill after each settled lane, not after the whole batch: a new job
                 # then runs while the other finished lanes are being merged.
-                self._fill(pool, running)
+                self._fill(running)
 
-    def _fill(self, pool: ThreadPoolExecutor, running: dict[Future[StepOutcome], Job]) -> None:
+    def _fill(self, running: dict[Future[StepOutcome], Job]) -> None:
         if self._stop_reason() is None and not self.failed:
             for job in self._next_jobs(self.record.parallel - len(running)):
-                running[pool.submit(self._run_job, job)] = job
+                running[self._launch(job)] = job
+
+    def _launch(self, job: Job) -> Future[StepOutcome]:
+        """Run ``job`` in its own lane: a daemon thread, so Ctrl-C is never kept waiting."""
+        future: Future[StepOutcome] = Future()
+
+        def lane() -> None:
+            try:
+                future.set_result(self._run_job(job))
+            except BaseException as exc:  # handed to the runner's thread, which decides
+                future.set_exception(exc)
+
+        threading.Thread(target=lane, name=f"lane-{job.index:02d}", daemon=True).start()
+        return future
 
     def _next_jobs(self, slots: int) -> list[Job]:
         chosen: list[Pending] = []

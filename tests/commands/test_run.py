@@ -8,6 +8,7 @@ import pytest
 
 from talkgit import exit_codes
 from talkgit.commands.run import RunOptions, resume, run
+from talkgit.commands.show import runs, show
 from talkgit.engine.plan import PlanError
 from talkgit.engine.report import PlainReporter
 from talkgit.errors import ModelError, UsageError
@@ -141,3 +142,84 @@ def test_a_step_budget_stops_cleanly_and_resume_finishes_without_new_calls(
     integration = f"talkgit/{run_id}/integration"
     assert "Greets." in git(app, "show", f"{integration}:README.md")
     assert "hello" in git(app, "show", f"{integration}:app.py")
+
+
+def _run_id(repo: Path) -> str:
+    return git(repo, "for-each-ref", "--format=%(refname:lstrip=3)", "refs/talkgit/runs").strip()
+
+
+def test_a_stuck_step_makes_the_planner_replan_once(app: Path, tmp_path: Path) -> None:
+    stuck = edit("app.py", "    return nothing_like_this()\n", "    return 'hello'\n")
+    replanned = plan_reply(("retry-fix", "coder", []), files={"retry-fix": ["app.py"]})
+    model = scripted_model(
+        tmp_path, {"planner": [GOOD_PLAN, replanned], "coder": [stuck, stuck, stuck, GOOD_EDIT]}
+    )
+    code, _, progress = _run(app, model)
+    assert code == exit_codes.OK, progress
+    assert "step fix is stuck; asking the planner for a new plan" in progress
+    run_id = _run_id(app)
+    request = json.loads(git(app, "show", f"refs/talkgit/runs/{run_id}:transcripts/plan-1.json"))[1]
+    assert "Step fix failed" in request["content"]
+    plan = json.loads(git(app, "show", f"refs/talkgit/runs/{run_id}:plan.json"))
+    assert [step["id"] for step in plan["steps"]] == ["retry-fix"]
+
+
+def test_a_step_that_stays_stuck_fails_the_run(app: Path, tmp_path: Path) -> None:
+    stuck = edit("app.py", "    return nothing_like_this()\n", "    return 'hello'\n")
+    replanned = plan_reply(("retry-fix", "coder", []))
+    model = scripted_model(tmp_path, {"planner": [GOOD_PLAN, replanned], "coder": [stuck] * 6})
+    code, out, _ = _run(app, model)
+    assert code == exit_codes.FAILURE
+    assert "run " in out and ": failed — step retry-fix failed" in out
+
+
+def test_an_edit_outside_the_repository_is_refused(app: Path, tmp_path: Path) -> None:
+    escape = edit("../outside.py", "", "print('escaped')\n")
+    git_dir = edit(".git/hooks/post-commit", "", "#!/bin/sh\n")
+    model = scripted_model(
+        tmp_path, {"planner": [GOOD_PLAN], "coder": [escape, git_dir, GOOD_EDIT]}
+    )
+    code, _, _ = _run(app, model)
+    assert code == exit_codes.OK
+    assert not (app.parent / "outside.py").exists()
+    assert not (app / ".git" / "hooks" / "post-commit").exists()
+    transcript = json.loads(
+        git(app, "show", f"refs/talkgit/runs/{_run_id(app)}:transcripts/01-fix.json")
+    )
+    feedback = [m["content"] for m in transcript if m["role"] == "user"][1:]
+    assert ".." in feedback[0] and ".git" in feedback[1]
+    files = git(app, "ls-tree", "-r", "--name-only", f"talkgit/{_run_id(app)}/integration").split()
+    assert sorted(files) == ["README.md", "app.py"]
+
+
+def test_the_wall_time_budget_stops_before_any_step(app: Path, tmp_path: Path) -> None:
+    model = scripted_model(tmp_path, {"planner": [GOOD_PLAN], "coder": [GOOD_EDIT]})
+    out = io.StringIO()
+    options = RunOptions(model=model, timeout=0.001)
+    code = run(app, "t", options, out=out, reporter=PlainReporter(io.StringIO()), environ={})
+    assert code == exit_codes.FAILURE
+    assert "time budget reached" in out.getvalue()
+
+
+def test_json_output_and_runs_and_show(app: Path, tmp_path: Path) -> None:
+    model = scripted_model(tmp_path, {"planner": [GOOD_PLAN], "coder": [GOOD_EDIT]})
+    out = io.StringIO()
+    code = run(app, "fix it", RunOptions(model=model), as_json=True, out=out, environ={})
+    document = json.loads(out.getvalue())
+    assert code == exit_codes.OK
+    run_id = document["run"]["run"]
+    assert document["run"]["status"] == "done"
+    assert [a["status"] for a in document["attempts"]] == ["merged"]
+    assert document["integration_branch"] == f"talkgit/{run_id}/integration"
+
+    listing = io.StringIO()
+    runs(app, out=listing)
+    assert listing.getvalue().startswith(run_id) and "done" in listing.getvalue()
+    shown = io.StringIO()
+    show(app, run_id[:3], out=shown)
+    text = shown.getvalue()
+    assert f"run {run_id}: done" in text and "fix [coder]" in text
+    assert f"talkgit/{run_id}/01-fix" in text and "merged" in text
+    as_json = io.StringIO()
+    show(app, None, as_json=True, out=as_json)
+    assert json.loads(as_json.getvalue())["run"]["run"] == run_id

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import subprocess
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -118,3 +119,82 @@ def test_no_key_reaches_anything_the_run_wrote(tmp_path: Path) -> None:
             assert FAKE_KEY.encode() not in path.read_bytes(), path
     assert FAKE_KEY not in text
     assert user_state(repo) == before
+
+
+def _record(repo: Path) -> dict[str, object]:
+    import json
+
+    (ledger,) = git(repo, "for-each-ref", "--format=%(refname)", "refs/talkgit/runs").split()
+    record: dict[str, object] = json.loads(git(repo, "show", f"{ledger}:run.json"))
+    return record
+
+
+def test_the_cost_budget_stops_the_run_cleanly(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "r")
+    router = RunRouter(plan_reply(("one", "coder", [])), {"one": [_new_file("one.py")]})
+    with OpenAIServer(fallback=router) as server:
+        environ = {"OPENAI_API_KEY": FAKE_KEY, "TALKGIT_API_BASE": server.base_url}
+        options = RunOptions(model=MODEL, budget_usd=Decimal("0.0000001"))
+        out = io.StringIO()
+        code = run(
+            repo, "t", options, out=out, reporter=PlainReporter(io.StringIO()), environ=environ
+        )
+        calls = server.calls
+    assert code == exit_codes.FAILURE
+    assert calls == 1  # the planner's call used the budget up; no step started
+    record = _record(repo)
+    assert record["status"] == "stopped" and "cost budget reached" in str(record["reason"])
+    assert Decimal(str(record["usage"]["cost"])) > 0  # type: ignore[index]
+
+
+def test_the_token_budget_stops_the_run_cleanly(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "r")
+    router = RunRouter(plan_reply(("one", "coder", [])), {"one": [_new_file("one.py")]})
+    with OpenAIServer(fallback=router) as server:
+        environ = {
+            "OPENAI_API_KEY": FAKE_KEY,
+            "TALKGIT_API_BASE": server.base_url,
+            "TALKGIT_MAX_TOKENS": "10",
+        }
+        code = run(
+            repo,
+            "t",
+            RunOptions(model=MODEL),
+            out=io.StringIO(),
+            reporter=PlainReporter(io.StringIO()),
+            environ=environ,
+        )
+    assert code == exit_codes.FAILURE
+    assert "token budget reached" in str(_record(repo)["reason"])
+
+
+def test_each_agent_uses_its_own_configured_model(tmp_path: Path) -> None:
+    repo = make_repo(
+        tmp_path / "r",
+        {
+            "README.md": "# r\n",
+            ".talkgit.toml": '[agents.coder]\nmodel = "openai/gpt-4o"\n',
+        },
+    )
+    router = RunRouter(plan_reply(("one", "coder", [])), {"one": [_new_file("one.py")]})
+    with OpenAIServer(fallback=router) as server:
+        environ = {
+            "OPENAI_API_KEY": FAKE_KEY,
+            "TALKGIT_API_BASE": server.base_url,
+            "TALKGIT_MODEL": MODEL,
+        }
+        code = run(
+            repo,
+            "t",
+            RunOptions(),
+            out=io.StringIO(),
+            reporter=PlainReporter(io.StringIO()),
+            environ=environ,
+        )
+        models = [r.body["model"] for r in server.requests]
+    assert code == exit_codes.OK
+    assert models == ["gpt-4o-mini", "gpt-4o"]  # planner: the default; coder: its own
+    trailer = git(
+        repo, "log", "-1", "--format=%(trailers:key=Assisted-by,valueonly)", _integration(repo)
+    )
+    assert trailer.strip() == "talkgit-coder:openai/gpt-4o"
