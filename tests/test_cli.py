@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -75,3 +76,24 @@ def test_ctrl_c_exits_130(repo: Path, tmp_path: Path) -> None:
     _, err = proc.communicate(timeout=10)
     assert proc.returncode == exit_codes.INTERRUPTED
     assert "interrupted" in err and "Traceback" not in err
+
+
+def test_run_options_reach_the_command(
+    repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    script = tmp_path / "plan.yaml"
+    script.write_text(
+        "planner:\n"
+        '  - \'{"steps": [{"id": "a", "agent": "coder", "goal": "do a", "depends_on": []}]}\'\n'
+    )
+    code = main(
+        ["-C", str(repo), "run", "--dry-run", "--json", "--model", f"scripted:{script}", "do a"]
+    )
+    assert code == exit_codes.OK
+    document = json.loads(capsys.readouterr().out)
+    assert document["dry_run"] is True and document["plan"]["steps"][0]["id"] == "a"
+
+
+def test_a_bad_duration_is_a_usage_error(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["-C", str(repo), "run", "--timeout", "soon", "x"]) == exit_codes.USAGE
+    assert "--timeout" in capsys.readouterr().err

@@ -26,10 +26,10 @@ class PlainReporter:
 class RichReporter:
     """Coloured lines on a terminal (rich is imported only when one is used)."""
 
-    def __init__(self) -> None:
+    def __init__(self, stream: TextIO | None = None) -> None:
         from rich.console import Console
 
-        self.console = Console(stderr=True, highlight=False)
+        self.console = Console(file=stream or sys.stderr, highlight=False)
 
     def line(self, text: str, style: str = "") -> None:
         self.console.print(text, style=style or None, markup=False)
@@ -44,7 +44,7 @@ def reporter_for(as_json: bool, stream: TextIO | None = None) -> Reporter:
     if as_json:
         return SilentReporter()
     stream = stream or sys.stderr
-    return RichReporter() if stream.isatty() else PlainReporter(stream)
+    return RichReporter(stream) if stream.isatty() else PlainReporter(stream)
 
 
 def describe_plan(plan: Plan) -> list[str]:
