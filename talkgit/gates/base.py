@@ -35,7 +35,9 @@ class Finding:
     ``path`` is repository-relative with forward slashes; ``line`` and ``column`` are
     1-based (0 when the tool gives none). ``fingerprint`` identifies the finding across
     line shifts (rule + path + normalised line text + occurrence); gates leave it empty
-    and the comparison fills it in.
+    and the comparison fills it in. ``anchor``, when a gate sets it, is fingerprinted in
+    place of the line's text: the pytest gate puts the test id there, so a failing test
+    is the same finding wherever its code moves.
     """
 
     tool: str
@@ -46,6 +48,7 @@ class Finding:
     column: int
     message: str
     fingerprint: str = ""
+    anchor: str = ""
 
 
 @dataclass(frozen=True)
