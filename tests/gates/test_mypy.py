@@ -1,0 +1,170 @@
+"""The mypy gate against the real mypy on small trees.
+
+mypy is the slow tool (about 2 s on a cold cache), so most tests share one module-wide
+cache; the incremental test has its own, to see it start empty.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from pathlib import Path
+from textwrap import dedent
+
+import pytest
+
+from talkgit.gates.base import Severity
+from talkgit.gates.mypy import MypyGate
+from tests.gates.conftest import FakeTool, MakeTarget
+
+APP = """\
+    from helper import double
+
+
+    def f(x: int) -> int:
+        return double(x)
+
+
+    f("s")
+    reveal_type(f)
+    """
+HELPER = """\
+    def double(x: int) -> int:
+        return x * 2
+
+
+    y: int = "not an int"
+    """
+
+
+def _cached_bytes(cache: Path) -> int:
+    markers = {"CACHEDIR.TAG", ".gitignore"}  # written before anything is checked
+    return sum(p.stat().st_size for p in cache.rglob("*") if p.is_file() and p.name not in markers)
+
+
+@pytest.fixture(scope="module")
+def shared_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("mypy-cache")
+
+
+def test_errors_become_findings_and_notes_are_dropped(
+    make_target: MakeTarget, shared_cache: Path
+) -> None:
+    target = make_target({"app.py": APP, "helper.py": HELPER}, ("app.py",), shared_cache)
+    run = MypyGate().run(target)
+    assert run.error is None
+    rows = {(f.rule, f.path, f.line, f.column, f.severity) for f in run.findings}
+    # helper.py was not changed, but mypy follows app.py's import of it and checks it.
+    assert rows == {
+        ("arg-type", "app.py", 8, 3, Severity.HIGH),
+        ("assignment", "helper.py", 5, 10, Severity.HIGH),
+    }
+    assert all("Revealed type" not in f.message for f in run.findings)
+    said = subprocess.run(["mypy", "--version"], capture_output=True, text=True, check=True)
+    assert run.version == said.stdout.split()[1]
+
+
+def test_the_repositorys_configuration_applies(make_target: MakeTarget, shared_cache: Path) -> None:
+    config = """\
+        [tool.mypy]
+        disallow_untyped_defs = true
+
+        [[tool.mypy.overrides]]
+        module = "legacy"
+        ignore_errors = true
+        """
+    untyped = "def f(x):\n    return x\n"
+    files = {"pyproject.toml": config, "new.py": untyped, "legacy.py": untyped}
+    run = MypyGate().run(make_target(files, cache_dir=shared_cache))
+    assert run.error is None
+    assert {(f.rule, f.path, f.line) for f in run.findings} == {("no-untyped-def", "new.py", 1)}
+
+
+def test_a_syntax_error_is_a_high_finding(make_target: MakeTarget, shared_cache: Path) -> None:
+    run = MypyGate().run(make_target({"bad.py": "def f(:\n"}, cache_dir=shared_cache))
+    assert run.error is None
+    assert run.findings
+    assert {(f.rule, f.path, f.severity) for f in run.findings} == {
+        ("syntax", "bad.py", Severity.HIGH)
+    }
+
+
+def test_the_second_run_uses_the_incremental_cache(
+    make_target: MakeTarget, request: pytest.FixtureRequest
+) -> None:
+    target = make_target({"app.py": APP, "helper.py": HELPER}, ("app.py",))
+    cold_started = time.perf_counter()
+    cold = MypyGate().run(target)
+    cold_s = time.perf_counter() - cold_started
+    assert _cached_bytes(target.cache_dir / "mypy") > 100_000  # typeshed's builtins at least
+    (target.root / "app.py").write_text(dedent(APP) + "z: str = 1\n")
+    warm_started = time.perf_counter()
+    warm = MypyGate().run(target)
+    warm_s = time.perf_counter() - warm_started
+    assert (cold.error, warm.error) == (None, None)
+    assert len(warm.findings) == len(cold.findings) + 1  # the edit was checked, not replayed
+    request.node.user_properties.append(("mypy_cold_s", round(cold_s, 2)))
+    request.node.user_properties.append(("mypy_warm_s", round(warm_s, 2)))
+    print(f"mypy: cold {cold_s:.2f} s, warm {warm_s:.2f} s")  # a note, not an assertion
+
+
+def test_only_python_files_that_exist_are_checked(
+    make_target: MakeTarget, shared_cache: Path
+) -> None:
+    files = {"ok.py": "X: int = 1\n", "notes.txt": "x"}
+    target = make_target(files, ("ok.py", "notes.txt", "deleted.py"), shared_cache)
+    run = MypyGate().run(target)
+    assert (run.error, run.findings) == (None, ())
+
+
+def test_a_plugin_that_cannot_load_is_an_error(make_target: MakeTarget, shared_cache: Path) -> None:
+    config = '[tool.mypy]\nplugins = ["no_such_plugin"]\n'
+    run = MypyGate().run(
+        make_target({"pyproject.toml": config, "a.py": "X = 1\n"}, None, shared_cache)
+    )
+    assert run.error is not None
+    assert run.error.startswith("mypy stopped at pyproject.toml")
+    assert "no_such_plugin" in run.error
+    assert run.findings == ()
+
+
+def test_a_module_found_twice_is_an_error(make_target: MakeTarget, shared_cache: Path) -> None:
+    run = MypyGate().run(
+        make_target({"a/m.py": "X = 1\n", "b/m.py": "X = 2\n"}, None, shared_cache)
+    )
+    assert run.error is not None
+    assert "Duplicate module" in run.error
+
+
+def test_a_configuration_mypy_cannot_read_is_an_error(
+    make_target: MakeTarget, shared_cache: Path
+) -> None:
+    files = {"mypy.ini": "[mypy]\nstrict = banana\n", "a.py": "X = 1\n"}
+    run = MypyGate().run(make_target(files, cache_dir=shared_cache))
+    assert run.error is not None
+    assert run.error.startswith("mypy could not read its configuration: mypy.ini")
+    assert "\n" not in run.error
+
+
+def test_an_option_mypy_does_not_know_is_only_its_warning(
+    make_target: MakeTarget, shared_cache: Path
+) -> None:
+    files = {"mypy.ini": "[mypy]\nno_such_option = True\n", "a.py": "X: int = ''\n"}
+    run = MypyGate().run(make_target(files, cache_dir=shared_cache))
+    assert run.error is None
+    assert [f.rule for f in run.findings] == ["assignment"]
+
+
+def test_a_missing_mypy_is_an_error(make_target: MakeTarget, empty_path: None) -> None:
+    run = MypyGate().run(make_target({"a.py": "X = 1\n"}))
+    assert run.error is not None
+    assert "mypy" in run.error
+
+
+def test_output_that_is_not_json_lines_is_an_error(
+    make_target: MakeTarget, fake_tool: FakeTool
+) -> None:
+    fake_tool("mypy", "a.py:1: error: something  [misc]")
+    run = MypyGate().run(make_target({"a.py": "X = 1\n"}))
+    assert run.error is not None
+    assert run.error.startswith("mypy printed something other than its JSON lines")
