@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from datetime import date
 from pathlib import Path
 
@@ -241,3 +242,14 @@ def test_property_a_failed_tool_never_passes(
     judged = verdict(OK_RUN, new, policy, [], TODAY)
     blocks = any(s.rank >= threshold.rank for s in findings)
     assert judged == (("fail" if mode == "block" else "warn") if blocks else "pass")
+
+
+def test_the_documented_waivers_parse() -> None:
+    docs = (Path(__file__).parents[2] / "docs" / "gates.md").read_text()
+    (example,) = [
+        block for block in re.findall(r"```toml\n(.*?)```", docs, re.S) if "[[waiver]]" in block
+    ]
+    waivers = parse_waivers(example)
+    assert [w.rule for w in waivers] == ["B101", "*", "*"]
+    assert waivers[1].expires == date(2027, 1, 31)
+    assert waivers[2].covers(finding("docs/gates.md", rule="todo"))
