@@ -38,6 +38,7 @@ from pydantic_settings import (
 )
 
 from talkgit.errors import ConfigError
+from talkgit.gates.policy import DEFAULT_POLICY, GatePolicy
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -159,6 +160,7 @@ class Settings(BaseSettings):
     retries: Count = Field(default=4, ge=0)
     test_command: Command = Field(default_factory=lambda: ["pytest", "-q"])
     test_timeout: Seconds = 600.0
+    gates: dict[str, GatePolicy] = Field(default_factory=dict)
 
     @classmethod
     def settings_customise_sources(
@@ -185,6 +187,10 @@ class Settings(BaseSettings):
     def api_base_for(self, agent: str, override: str | None = None) -> str | None:
         """The API base for ``agent``: ``override`` > ``agents.<agent>.api_base`` > ``api_base``."""
         return _first_set(override, self.agent(agent).api_base, self.api_base)
+
+    def gate_policy(self, gate: str) -> GatePolicy:
+        """The policy under ``gates.<gate>``, or the default one (block, from ``low``)."""
+        return self.gates.get(gate, DEFAULT_POLICY)
 
     def call_timeout_for(self, agent: str) -> float:
         """Seconds per model call for ``agent``: ``agents.<agent>.timeout`` > ``call_timeout``."""

@@ -20,6 +20,8 @@ from talkgit.config import (
     read_from_directory,
 )
 from talkgit.errors import ConfigError
+from talkgit.gates.base import Severity
+from talkgit.gates.policy import GatePolicy
 
 NO_FILES: dict[str, str] = {}
 
@@ -97,12 +99,15 @@ KEYS: dict[tuple[str, ...], tuple[object, object]] = {
     ("model",): ("high/model", "low/model"),
     ("parallel",): (7, 3),
     ("agents", "coder", "model"): ("high/coder", "low/coder"),
+    ("gates", "ruff", "mode"): ("warn", "off"),
 }
 
 
 def value_at(settings: Settings, path: tuple[str, ...]) -> object:
     if path[0] == "agents":
         return getattr(settings.agent(path[1]), path[2])
+    if path[0] == "gates":
+        return getattr(settings.gate_policy(path[1]), path[2])
     return getattr(settings, path[0])
 
 
@@ -135,6 +140,8 @@ def test_defaults() -> None:
     assert (settings.budget_usd, settings.max_tokens, settings.retries) == (None, None, 4)
     assert (settings.timeout, settings.call_timeout, settings.test_timeout) == (1800, 120, 600)
     assert settings.test_command == ["pytest", "-q"]
+    assert settings.gates == {}
+    assert settings.gate_policy("ruff") == GatePolicy()
 
 
 def test_the_two_toml_files_merge_key_by_key() -> None:
@@ -252,6 +259,14 @@ def test_read_from_directory_refuses_non_utf8(tmp_path: Path) -> None:
             World(files={"pyproject.toml": "[tool.talkgit.agents.coder]\nmodle = 'x'\n"}),
             "pyproject.toml: tool.talkgit.agents.coder.modle: unknown key",
         ),
+        (
+            World(files={".talkgit.toml": "[gates.ruff]\nmood = 'warn'\n"}),
+            ".talkgit.toml: gates.ruff.mood: unknown key",
+        ),
+        (
+            World(environ={"TALKGIT_GATES__MYPY__MOOD": "warn"}),
+            "TALKGIT_GATES__MYPY__MOOD: unknown key",
+        ),
     ],
 )
 def test_unknown_keys_name_the_key_and_the_source(world: World, message: str) -> None:
@@ -308,6 +323,10 @@ def test_bad_types_name_the_key_and_the_source(world: World, message: str) -> No
         ("timeout = 'soon'", 'timeout: expected a duration like "90s", "30m" or "1h"'),
         ("call_timeout = 0", "call_timeout: must be > 0, got 0"),
         ("agents.coder.timeout = '-5s'", "agents.coder.timeout: expected a duration"),
+        ("gates = 'all'", "gates: expected a table, got 'all'"),
+        ("gates.ruff.mode = 'strict'", "gates.ruff.mode: input should be 'block', 'warn' or 'off'"),
+        ("gates.bandit.severity = 'critical'", "gates.bandit.severity: input should be 'info'"),
+        ("gates.pytest.block_preexisting = 'maybe'", "gates.pytest.block_preexisting: input"),
     ],
 )
 def test_bad_values_are_explained(toml: str, message: str) -> None:
@@ -504,6 +523,16 @@ def test_call_timeout_for(per_agent: Settings) -> None:
     assert per_agent.agent("nobody") == AgentSettings()
 
 
+def test_gate_policies_merge_key_by_key() -> None:
+    settings = load(
+        files={"pyproject.toml": "[tool.talkgit.gates.bandit]\nseverity = 'medium'\n"},
+        environ={"TALKGIT_GATES__BANDIT__MODE": "warn", "TALKGIT_GATES__PYTEST__MODE": "off"},
+    )
+    assert settings.gate_policy("bandit") == GatePolicy(mode="warn", severity=Severity.MEDIUM)
+    assert settings.gate_policy("pytest") == GatePolicy(mode="off")
+    assert settings.gate_policy("ruff") == GatePolicy()
+
+
 def test_settings_are_frozen(per_agent: Settings) -> None:
     with pytest.raises(ValueError, match="frozen"):
         per_agent.parallel = 3
@@ -519,6 +548,8 @@ def test_the_documented_examples_load() -> None:
     assert settings.model_for("reviewer") == "anthropic/claude-3-5-sonnet-latest"
     assert (settings.parallel, settings.budget_usd) == (2, Decimal("1.5"))
     assert (settings.call_timeout_for("coder"), settings.test_timeout) == (600, 900)
+    assert settings.gate_policy("bandit") == GatePolicy(severity=Severity.MEDIUM)
+    assert settings.gate_policy("mypy") == GatePolicy(mode="warn")
 
 
 def test_the_documented_variables_load() -> None:
@@ -531,3 +562,4 @@ def test_the_documented_variables_load() -> None:
         model="ollama_chat/qwen2.5-coder", api_base="http://127.0.0.1:11434"
     )
     assert settings.model_for("reviewer") == "openai/gpt-4o"
+    assert settings.gate_policy("pytest") == GatePolicy(block_preexisting=True)
