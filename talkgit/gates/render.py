@@ -244,20 +244,21 @@ def _markdown_findings(result: GateResult) -> list[str]:
         return []
     counted, old = _decisive(result), frozenset(f.fingerprint for f in result.preexisting)
     lines = ["", f"#### {_cell(result.tool)}: findings", ""]
-    lines += [
-        _markdown_finding(f, f.fingerprint in counted, f.fingerprint in old)
-        for f in shown[:MARKDOWN_LIMIT]
-    ]
-    if len(shown) > MARKDOWN_LIMIT:
-        lines.append(f"- … and {len(shown) - MARKDOWN_LIMIT} more")
+    lines += _capped(
+        [_markdown_finding(f, f.fingerprint in counted, f.fingerprint in old) for f in shown]
+    )
     if result.waived:
         lines += ["", f"<details><summary>{len(result.waived)} waived</summary>", ""]
-        lines += [
-            f"- {_code(location(f))} {_code(f.rule)}: {_code(w.reason)}"
-            for f, w in result.waived[:MARKDOWN_LIMIT]
-        ]
+        lines += _capped(
+            [f"- {_code(location(f))} {_code(f.rule)}: {_code(w.reason)}" for f, w in result.waived]
+        )
         lines += ["", "</details>"]
     return lines
+
+
+def _capped(items: list[str]) -> list[str]:
+    rest = len(items) - MARKDOWN_LIMIT
+    return items[:MARKDOWN_LIMIT] + ([f"- … and {rest} more"] if rest > 0 else [])
 
 
 def _markdown_finding(finding: Finding, counted: bool, preexisting: bool) -> str:

@@ -216,10 +216,12 @@ def test_markdown_never_formats_or_mentions_from_tool_text() -> None:
 
 def test_markdown_caps_the_findings_per_gate() -> None:
     many = tuple(finding(n) for n in range(1, MARKDOWN_LIMIT + 8))
-    result = GateResult("bandit", "1", "fail", GatePolicy(), new=many)
+    waived = tuple(WaivedFinding(finding(n, "B603"), WAIVER) for n in range(MARKDOWN_LIMIT + 3))
+    result = GateResult("bandit", "1", "fail", GatePolicy(), new=many, waived=waived)
     text = render_markdown(GateReport((result,)))
     assert text.count("**S307**") == MARKDOWN_LIMIT
-    assert "- … and 7 more" in text
+    assert text.count("`B603`") == MARKDOWN_LIMIT
+    assert "- … and 7 more" in text and "- … and 3 more" in text
 
 
 def test_markdown_headline_when_clean_or_blocking() -> None:
