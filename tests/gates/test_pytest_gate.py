@@ -11,6 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from talkgit.gates.base import GateRun, Severity
+from talkgit.gates.compare import new_findings
+from talkgit.gates.fingerprint import fingerprint_all, line_reader
 from talkgit.gates.pytest_gate import PytestGate, node_id
 from tests.gates.conftest import MakeTarget
 
@@ -109,14 +111,26 @@ def test_each_failing_or_erroring_test_is_a_finding_named_by_its_test_id(
     assert {(f.tool, f.severity, f.column) for f in run.findings} == {("pytest", Severity.HIGH, 0)}
 
 
-def test_a_failing_tests_anchor_survives_code_moving_above_it(make_target: MakeTarget) -> None:
+def test_an_old_failure_that_moved_is_preexisting_and_a_new_one_is_new(
+    make_target: MakeTarget,
+) -> None:
     target = make_target({"tests/test_suite.py": FAILING})
-    before = {f.anchor: f.line for f in _gate().run(target).findings}
+    base_run = _gate().run(target)
+    base = fingerprint_all(base_run.findings, line_reader(target.root))
     source = target.root / "tests/test_suite.py"
-    source.write_text("# a comment\n# and another\n" + source.read_text())
-    after = {f.anchor: f.line for f in _gate().run(target).findings}
-    assert set(after) == set(before)
-    assert all(after[test] == line + 2 for test, line in before.items())
+    # Two lines above every test; test_wrong's line changes, test_ok starts failing.
+    head_source = "# two lines above\n# every test\n" + source.read_text()
+    head_source = head_source.replace("def test_wrong():", "def test_wrong(tmp_path):")
+    source.write_text(
+        head_source.replace("def test_ok():\n    pass", "def test_ok():\n    assert 0")
+    )
+    head_run = _gate().run(target)
+    head = fingerprint_all(head_run.findings, line_reader(target.root))
+    comparison = new_findings(base, head)
+    assert [f.anchor for f in comparison.new] == ["tests/test_suite.py::test_ok"]
+    assert {f.anchor for f in comparison.preexisting} == {f.anchor for f in base_run.findings}
+    lines = {f.anchor: f.line for f in base_run.findings}
+    assert all(f.line == lines[f.anchor] + 2 for f in comparison.preexisting)
 
 
 def test_no_tests_passes_with_zero_tests(make_target: MakeTarget) -> None:
