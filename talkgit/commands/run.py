@@ -18,7 +18,7 @@ from talkgit.engine.cache import LedgerCache
 from talkgit.engine.report import Reporter, describe_plan, reporter_for
 from talkgit.engine.runner import Runner
 from talkgit.engine.runs import create_run, latest_run, new_record, open_run
-from talkgit.engine.state import RunRecord
+from talkgit.engine.state import RunRecord, load_pending
 from talkgit.errors import ModelError, TalkgitError, UsageError
 from talkgit.git.ledger import Ledger
 from talkgit.git.names import integration_branch, short_branch
@@ -142,6 +142,7 @@ def resume(
         environ,
     )
     runner.attempts = stored.attempts
+    runner.restore_queue(load_pending(stored.ledger))
     runner.plan = stored.plan or runner.plan
     runner.catch_up()
     reporter.line(f"resuming run {record.run} ({stored.record.status}): {record.task}", "bold")

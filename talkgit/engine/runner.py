@@ -25,12 +25,15 @@ from talkgit.engine.plan import Plan, PlanStep
 from talkgit.engine.report import Reporter, describe_plan
 from talkgit.engine.state import (
     FINISHED_STATUSES,
+    PENDING_FILE,
     AttemptKind,
     AttemptRecord,
     AttemptStatus,
+    Pending,
     RunRecord,
     attempt_file,
     now,
+    pending_file,
     plan_file,
     run_file,
 )
@@ -44,7 +47,7 @@ from talkgit.git.trailers import add_trailers
 from talkgit.git.transaction import Transaction
 from talkgit.git.treeview import CommitTree
 from talkgit.llm.types import Message, Reply
-from talkgit.provenance.record import RecordedStep, record_step
+from talkgit.provenance.record import stage_step
 from talkgit.provenance.schema import GitRecord, StepNote, StepRef, UsageRecord, model_label
 from talkgit.provenance.trailers import StepTrailers
 
@@ -65,17 +68,6 @@ class Job:
     feedback: str = ""
     for_step: str | None = None
     started: datetime = field(default_factory=now)
-
-
-@dataclass(frozen=True)
-class Pending:
-    """A fix or redo waiting for a free lane (its base is taken when it starts)."""
-
-    step: PlanStep
-    attempt: int
-    kind: AttemptKind
-    feedback: str
-    for_step: str | None = None
 
 
 def usage_of(replies: tuple[Reply, ...]) -> UsageRecord:
@@ -119,7 +111,14 @@ class Runner:
         self.queue: list[Pending] = []
         self.busy: set[str] = set()
         self.failed: set[str] = set()
+        self._conflicts: dict[int, tuple[str, ...]] = {}
+        self._unsaved_plan: dict[str, bytes | None] = {}
         self._started = clock()
+
+    def restore_queue(self, pending: list[Pending]) -> None:
+        """On resume: the fixes and redos that were waiting, exactly as they were."""
+        self.queue = list(pending)
+        self.busy = {p.for_step or p.step.id for p in pending} | {p.step.id for p in pending}
 
     # -- state ---------------------------------------------------------------------------
 
@@ -193,14 +192,19 @@ class Runner:
 
     def store_plan(self, plan: Plan, transcript: tuple[Message, ...] = ()) -> None:
         self.plan = plan
-        files = {
-            "plan.json": plan_file(plan),
-            "run.json": run_file(self.record),
+        files = {"run.json": run_file(self.record), **self._plan_files(transcript)}
+        self.ledger.write(files, message="talkgit: plan")
+        self._report_plan()
+
+    def _plan_files(self, transcript: tuple[Message, ...]) -> dict[str, bytes | None]:
+        return {
+            "plan.json": plan_file(self.plan),
             f"transcripts/plan-{self.record.replans}.json": _transcript(transcript),
         }
-        self.ledger.write(files, message="talkgit: plan")
-        self.reporter.line(f"plan ({len(plan.steps)} steps):", "bold")
-        for line in describe_plan(plan):
+
+    def _report_plan(self) -> None:
+        self.reporter.line(f"plan ({len(self.plan.steps)} steps):", "bold")
+        for line in describe_plan(self.plan):
             self.reporter.line(line)
 
     # -- executing -----------------------------------------------------------------------
@@ -317,44 +321,68 @@ class Runner:
     # -- settling a finished attempt -----------------------------------------------------
 
     def _settle(self, job: Job, future: Future[StepOutcome]) -> None:
+        """Record a finished attempt and decide what follows, in one transaction.
+
+        The step's branch and note, the integration branch, the attempt record, the run
+        record and the queue of pending fixes move together: a crash at any instant
+        leaves either all of it or none of it, and a resumed run continues from there.
+        """
         try:
             outcome = future.result()
         except ModelError:
             raise
         except TalkgitError as exc:
             outcome = StepOutcome(ok=False, summary="the agent failed", detail=str(exc))
-        if outcome.ok and outcome.changes:
-            self._integrate(job, outcome)
-        elif outcome.ok:
-            self._save_attempt(job, outcome, "passed")
-            self.busy.discard(job.step.id)
-        else:
-            self._save_attempt(job, outcome, "failed")
-            self._after_failure(job, outcome)
+        tx = Transaction(self.repo, message=f"talkgit settle {job.index:02d}-{job.step.id}")
+        with self.repo.lock:
+            commit, status, merged = self._integrate(tx, job, outcome)
+            record = self._remember(job, outcome, status, commit, merged)
+            self._follow_up(job, outcome, status, merged)
+            self._persist(tx, job, outcome, record)
+        style = {"merged": "green", "passed": "green", "failed": "red"}.get(status, "yellow")
+        self.reporter.line(f"[{job.index:02d}] {job.step.id}: {status} - {outcome.summary}", style)
 
-    def _integrate(self, job: Job, outcome: StepOutcome) -> None:
-        recorded = self._commit(job, outcome)
+    def _integrate(
+        self, tx: Transaction, job: Job, outcome: StepOutcome
+    ) -> tuple[str | None, AttemptStatus, str | None]:
+        """Stage the step's commit and its merge into the integration branch (in ``tx``)."""
+        if not outcome.ok:
+            return None, "failed", None
+        if not outcome.changes:
+            return None, "passed", None
+        commit = self._stage_commit(tx, job, outcome)
+        head = self.integration
         try:
-            merged = merge(self.repo, self.integration, recorded.commit, _merge_message(job))
+            merged = merge(self.repo, head, commit, _merge_message(job))
         except MergeConflict as conflict:
-            self._save_attempt(job, outcome, "conflict", recorded)
-            if job.attempt <= MAX_REDOS:
-                feedback = (
-                    f"Your earlier edits conflicted with other work in {', '.join(conflict.paths)}"
-                    "; redo them on the current files."
-                )
-                self.queue.append(
-                    Pending(job.step, job.attempt + 1, "redo", feedback, job.for_step)
-                )
-            else:
-                self._give_up(job, str(conflict))
-            return
-        self._save_attempt(job, outcome, "merged", recorded, integration=merged)
-        if job.kind == "fix" and job.for_step is not None:
+            self._conflicts[job.index] = conflict.paths
+            return commit, "conflict", None
+        tx.set_ref(integration_branch(self.record.run), merged, expected=head)
+        return commit, "merged", merged
+
+    def _follow_up(
+        self, job: Job, outcome: StepOutcome, status: AttemptStatus, merged: str | None
+    ) -> None:
+        """Update the queue, the busy and failed sets after an attempt: what runs next."""
+        if status == "passed" or (status == "merged" and job.kind != "fix"):
+            self.busy.discard(job.step.id)
+        elif status == "merged" and job.for_step is not None:
             target = self.plan.step(job.for_step)
             self.queue.append(Pending(target, self._attempt_number(target.id), "redo", ""))
-        else:
-            self.busy.discard(job.step.id)
+        elif status == "conflict":
+            self._after_conflict(job, self._conflicts.pop(job.index, ()))
+        elif status == "failed":
+            self._after_failure(job, outcome)
+
+    def _after_conflict(self, job: Job, paths: tuple[str, ...]) -> None:
+        if job.attempt > MAX_REDOS:
+            self._give_up(job, f"merge conflict in {', '.join(paths)}")
+            return
+        feedback = (
+            f"Your earlier edits conflicted with other work in {', '.join(paths)}"
+            "; redo them on the current files."
+        )
+        self.queue.append(Pending(job.step, job.attempt + 1, "redo", feedback, job.for_step))
 
     def _after_failure(self, job: Job, outcome: StepOutcome) -> None:
         fixes = Counter(a.for_step for a in self.attempts if a.kind == "fix")
@@ -398,11 +426,13 @@ class Runner:
         kept = [s for s in self.plan.steps if s.id in done]
         self.busy.discard(step_id)
         self.queue = [p for p in self.queue if step_id not in (p.for_step, p.step.id)]
-        self.store_plan(Plan(steps=(*kept, *planned.plan.steps)), planned.transcript)
+        self.plan = Plan(steps=(*kept, *planned.plan.steps))
+        self._unsaved_plan = self._plan_files(planned.transcript)  # saved with the attempt
+        self._report_plan()
 
     # -- writing -------------------------------------------------------------------------
 
-    def _commit(self, job: Job, outcome: StepOutcome) -> RecordedStep:
+    def _stage_commit(self, tx: Transaction, job: Job, outcome: StepOutcome) -> str:
         agent = job.step.agent
         model = model_label(self.model_for(agent, job.step) or "none")
         trailers = StepTrailers(self.record.run, job.index, job.step.id, agent, (model,))
@@ -429,25 +459,26 @@ class Runner:
                 finished=finished,
             )
 
-        return record_step(
+        commit, _ = stage_step(
             self.repo,
-            self.ledger,
+            tx,
             branch=step_branch(self.record.run, job.index, job.step.id),
             base=job.base,
             changes=outcome.changes,
             message=message,
             note=note,
-            ledger_files=lambda commit: {_transcript_path(job): _transcript(outcome.transcript)},
         )
+        return commit
 
-    def _save_attempt(
+    def _remember(
         self,
         job: Job,
         outcome: StepOutcome,
         status: AttemptStatus,
-        recorded: RecordedStep | None = None,
-        integration: str | None = None,
-    ) -> None:
+        commit: str | None,
+        merged: str | None,
+    ) -> AttemptRecord:
+        """Add the attempt to the in-memory state: attempts, usage, stalls."""
         usage = usage_of(outcome.replies)
         record = AttemptRecord(
             index=job.index,
@@ -461,9 +492,9 @@ class Runner:
             summary=outcome.summary,
             detail=outcome.detail,
             base=job.base,
-            commit=recorded.commit if recorded else None,
-            branch=recorded.branch if recorded else None,
-            integration=integration,
+            commit=commit,
+            branch=step_branch(self.record.run, job.index, job.step.id) if commit else None,
+            integration=merged,
             usage=usage,
             started=job.started,
             finished=now(),
@@ -479,20 +510,22 @@ class Runner:
             }
         )
         self._started = self.clock()
-        files = {record.path: attempt_file(record), "run.json": run_file(self.record)}
-        if recorded is None:
-            files[_transcript_path(job)] = _transcript(outcome.transcript)
-        with self.repo.lock:
-            tx = Transaction(self.repo, message=f"talkgit {status} {job.step.id}")
-            if integration is not None:
-                ref = integration_branch(self.record.run)
-                tx.set_ref(ref, integration, expected=self.repo.ref_target(ref))
-            self.ledger.tip = self.ledger.stage(
-                tx, files, message=f"talkgit: {status} {record.path}"
-            )
-            tx.commit()
-        style = {"merged": "green", "passed": "green", "failed": "red"}.get(status, "yellow")
-        self.reporter.line(f"[{job.index:02d}] {job.step.id}: {status} - {outcome.summary}", style)
+        return record
+
+    def _persist(
+        self, tx: Transaction, job: Job, outcome: StepOutcome, record: AttemptRecord
+    ) -> None:
+        files: dict[str, bytes | None] = {
+            record.path: attempt_file(record),
+            "run.json": run_file(self.record),
+            PENDING_FILE: pending_file(self.queue),
+            _transcript_path(job): _transcript(outcome.transcript),
+        }
+        files.update(self._unsaved_plan)
+        keep = [record.commit] if record.commit else []
+        self.ledger.tip = self.ledger.stage(tx, files, keep=keep, message=f"talkgit: {record.path}")
+        tx.commit()
+        self._unsaved_plan = {}
 
     # -- ending --------------------------------------------------------------------------
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from talkgit.engine.plan import Plan
+from talkgit.engine.plan import Plan, PlanStep
 from talkgit.git.ledger import Ledger, dump_json
 from talkgit.provenance.schema import UsageRecord
 
@@ -79,6 +80,36 @@ class AttemptRecord(_State):
     @property
     def path(self) -> str:
         return attempt_path(self.index, self.step)
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A fix or redo waiting for a free lane (its base is taken when it starts).
+
+    Kept in the ledger (``pending.json``) so a resumed run asks the model exactly what the
+    interrupted one would have asked — the same request, served from the cache if paid.
+    """
+
+    step: PlanStep
+    attempt: int
+    kind: AttemptKind
+    feedback: str
+    for_step: str | None = None
+
+
+PENDING_FILE = "pending.json"
+
+
+def pending_file(queue: list[Pending]) -> bytes:
+    return dump_json(
+        [{**asdict(item), "step": item.step.model_dump(mode="json")} for item in queue]
+    )
+
+
+def load_pending(ledger: Ledger) -> list[Pending]:
+    data = ledger.read(PENDING_FILE)
+    items = json.loads(data) if data else []
+    return [Pending(**{**item, "step": PlanStep.model_validate(item["step"])}) for item in items]
 
 
 def attempt_path(index: int, step: str) -> str:

@@ -25,6 +25,29 @@ NoteFactory = Callable[[str, str], StepNote]  # (commit sha, tree sha) -> the st
 LedgerFiles = Callable[[str], Mapping[str, bytes | None]]  # commit sha -> ledger files to write
 
 
+def stage_step(
+    repo: GitRepo,
+    tx: Transaction,
+    *,
+    branch: str,
+    base: str,
+    changes: Sequence[Change],
+    message: str,
+    note: NoteFactory,
+) -> tuple[str, str]:
+    """Write the step's commit object and queue its new branch and its note in ``tx``.
+
+    Returns (commit, tree). Nothing is published until ``tx`` commits, so the caller can
+    add its own updates (the ledger, an integration branch) to the same transaction.
+    """
+    with repo.lock:
+        commit = create_commit(repo, base=base, changes=changes, message=message)
+        tree = str(repo.commit(commit).tree_id)
+    tx.set_ref(branch, commit, expected=None)
+    tx.add_note(STEP_NOTES_REF, commit, note(commit, tree).to_json())
+    return commit, tree
+
+
 def record_step(
     repo: GitRepo,
     ledger: Ledger,
@@ -42,11 +65,10 @@ def record_step(
     underneath us nothing is published; the commit object is left for ``git gc``.
     """
     with repo.lock:
-        commit = create_commit(repo, base=base, changes=changes, message=message)
-        tree = str(repo.commit(commit).tree_id)
         tx = Transaction(repo, message=f"talkgit step {branch}")
-        tx.set_ref(branch, commit, expected=None)
-        tx.add_note(STEP_NOTES_REF, commit, note(commit, tree).to_json())
+        commit, tree = stage_step(
+            repo, tx, branch=branch, base=base, changes=changes, message=message, note=note
+        )
         new_tip = ledger.stage(
             tx, ledger_files(commit), keep=[commit], message=f"talkgit: record {branch}"
         )
