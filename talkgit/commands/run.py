@@ -15,9 +15,10 @@ from talkgit.agents.base import Agent
 from talkgit.agents.registry import builtin_agents
 from talkgit.config import Settings, load_settings, read_from_directory
 from talkgit.engine.cache import LedgerCache
+from talkgit.engine.lock import RunLock
 from talkgit.engine.report import Reporter, describe_plan, reporter_for
 from talkgit.engine.runner import Runner
-from talkgit.engine.runs import create_run, latest_run, new_record, open_run
+from talkgit.engine.runs import StoredRun, create_run, latest_run, new_record, open_run
 from talkgit.engine.state import RunRecord, load_pending
 from talkgit.errors import ModelError, TalkgitError, UsageError
 from talkgit.git.ledger import Ledger
@@ -84,9 +85,10 @@ def run(
     runner = _runner(
         repo, ledger, record, settings, agents, options, reporter, LedgerCache(ledger), environ
     )
-    reporter.line(f"run {record.run}: {task}", "bold")
-    _plan(runner)
-    return _finish(runner, as_json, out)
+    with RunLock(repo, record.run, reporter.line):
+        reporter.line(f"run {record.run}: {task}", "bold")
+        _plan(runner)
+        return _finish(runner, as_json, out)
 
 
 def _plan(runner: Runner) -> None:
@@ -120,35 +122,41 @@ def resume(
 ) -> int:
     """Carry on a stopped, interrupted or failed run; answered model calls are not paid again."""
     repo = GitRepo.discover(directory)
-    stored = open_run(repo, run_prefix or latest_run(repo))
-    if stored.record.status == "done":
-        raise UsageError(
-            f"run {stored.record.run} is already done: see `talkgit show {stored.record.run}`"
-        )
-    settings = load_settings(
-        read_from_directory(repo.workdir), environ=environ, overrides=options.overrides()
-    )
-    record = _with_budgets(stored.record, options)
+    run_id = open_run(repo, run_prefix or latest_run(repo)).record.run
     reporter = reporter or reporter_for(as_json)
-    runner = _runner(
-        repo,
-        stored.ledger,
-        record,
-        settings,
-        builtin_agents(),
-        options,
-        reporter,
-        LedgerCache(stored.ledger),
-        environ,
-    )
+    with RunLock(repo, run_id, reporter.line):
+        stored = open_run(repo, run_id)  # read again, now that no one else can write it
+        if stored.record.status == "done":
+            raise UsageError(f"run {run_id} is already done: see `talkgit show {run_id}`")
+        settings = load_settings(
+            read_from_directory(repo.workdir), environ=environ, overrides=options.overrides()
+        )
+        runner = _runner(
+            repo,
+            stored.ledger,
+            _with_budgets(stored.record, options),
+            settings,
+            builtin_agents(),
+            options,
+            reporter,
+            LedgerCache(stored.ledger),
+            environ,
+        )
+        _restore(runner, stored)
+        reporter.line(
+            f"resuming run {run_id} ({stored.record.status}): {stored.record.task}", "bold"
+        )
+        if stored.plan is None:
+            _plan(runner)
+        return _finish(runner, as_json, out)
+
+
+def _restore(runner: Runner, stored: StoredRun) -> None:
+    """Give a runner everything an earlier session left in the ledger."""
     runner.attempts = stored.attempts
     runner.restore_queue(load_pending(stored.ledger))
     runner.plan = stored.plan or runner.plan
     runner.catch_up()
-    reporter.line(f"resuming run {record.run} ({stored.record.status}): {record.task}", "bold")
-    if stored.plan is None:
-        _plan(runner)
-    return _finish(runner, as_json, out)
 
 
 def _with_budgets(record: RunRecord, options: RunOptions) -> RunRecord:

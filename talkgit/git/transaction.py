@@ -8,7 +8,8 @@ the other gets a ConcurrentUpdateError and nothing of its update is applied.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -80,15 +81,46 @@ class Transaction:
                 )
 
 
+LOCK_WAIT_S = 2.0  # other writers hold a ref lock for milliseconds; wait that long at most
+
+
 @contextmanager
 def _locked(repo: GitRepo, names: list[str]) -> Iterator[pygit2.ReferenceTransaction]:
     with repo.raw.transaction() as txn:
         for name in names:
-            try:
-                txn.lock_ref(name)
-            except pygit2.GitError as exc:
-                raise ConcurrentUpdateError(f"{name} is locked by another writer: {exc}") from exc
+            _lock_ref(txn, name)
         yield txn
+
+
+def _lock_ref(txn: pygit2.ReferenceTransaction, name: str) -> None:
+    deadline = time.monotonic() + LOCK_WAIT_S
+    while True:
+        try:
+            txn.lock_ref(name)
+            return
+        except pygit2.GitError as exc:
+            if time.monotonic() >= deadline:
+                raise ConcurrentUpdateError(f"{name} is locked by another writer: {exc}") from exc
+            time.sleep(0.02)
+
+
+def clear_stale_locks(repo: GitRepo, refs: Iterable[str], older_than_s: float) -> list[str]:
+    """Remove git lock files left by a writer that died mid-update; return the refs freed.
+
+    Only for refs whose owner is known to be dead (a run lock taken over from a dead
+    process): a lock older than ``older_than_s`` is then no live writer's.
+    """
+    freed = []
+    cutoff = time.time() - older_than_s
+    for ref in refs:
+        lock = repo.common_dir / f"{ref}.lock"
+        try:
+            if lock.stat().st_mtime < cutoff:
+                lock.unlink()
+                freed.append(ref)
+        except FileNotFoundError:
+            continue
+    return freed
 
 
 def _notes_commit(repo: GitRepo, tip: str | None, notes: dict[str, bytes]) -> str:

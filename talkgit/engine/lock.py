@@ -1,0 +1,109 @@
+"""One process drives a run at a time: a lock file, and taking over from a dead holder."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+from collections.abc import Callable
+from pathlib import Path
+from types import TracebackType
+
+from talkgit.errors import ConcurrentUpdateError
+from talkgit.git.names import LEDGER_PREFIX, RUN_NOTES_REF, STEP_NOTES_REF, run_branches_prefix
+from talkgit.git.repo import GitRepo
+from talkgit.git.transaction import clear_stale_locks
+
+# A git ref lock older than this, left in a run whose driver died, is that driver's.
+STALE_REF_LOCK_S = 2.0
+
+
+class RunLock:
+    """``.git/talkgit/locks/<run>.lock``, holding the driver's pid and host.
+
+    A second process is refused while the holder lives; a lock whose process is gone
+    (killed, crashed, power cut) is taken over with a message, and the git ref locks that
+    process may have left half-way through an update are cleared.
+    """
+
+    def __init__(self, repo: GitRepo, run_id: str, say: Callable[[str], None]) -> None:
+        self.repo, self.run_id, self.say = repo, run_id, say
+        self.path = repo.private_dir / "locks" / f"{run_id}.lock"
+
+    def __enter__(self) -> RunLock:
+        self.acquire()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.release()
+
+    def acquire(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if self._create():
+            return
+        holder = _read(self.path)
+        if _alive(holder):
+            raise ConcurrentUpdateError(
+                f"run {self.run_id} is being driven by process {holder.get('pid')} "
+                f"on {holder.get('host')}; wait for it, or stop it first"
+            )
+        self.say(f"taking over run {self.run_id} from process {holder.get('pid')}, which is gone")
+        self.path.unlink(missing_ok=True)
+        self._clear_ref_locks()
+        if not self._create():
+            raise ConcurrentUpdateError(f"another process took over run {self.run_id} first")
+
+    def release(self) -> None:
+        if _read(self.path).get("pid") == os.getpid():
+            self.path.unlink(missing_ok=True)
+
+    def _create(self) -> bool:
+        # Written aside, then linked into place: the lock never exists half-written.
+        draft = self.path.with_name(f"{self.path.name}.{os.getpid()}")
+        draft.write_text(json.dumps({"pid": os.getpid(), "host": socket.gethostname()}))
+        try:
+            os.link(draft, self.path)
+        except FileExistsError:
+            return False
+        finally:
+            draft.unlink()
+        return True
+
+    def _clear_ref_locks(self) -> None:
+        branches = run_branches_prefix(self.run_id)
+        ours = [
+            str(path.relative_to(self.repo.common_dir)).removesuffix(".lock")
+            for path in (self.repo.common_dir / branches).glob("*.lock")
+        ]
+        refs = [*ours, f"{LEDGER_PREFIX}{self.run_id}", STEP_NOTES_REF, RUN_NOTES_REF]
+        for ref in clear_stale_locks(self.repo, refs, STALE_REF_LOCK_S):
+            self.say(f"removed the stale git lock on {ref}")
+
+
+def _read(path: Path) -> dict[str, object]:
+    try:
+        value = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _alive(holder: dict[str, object]) -> bool:
+    """Is the lock's holder running? Another host's process is assumed to be."""
+    pid = holder.get("pid")
+    if not isinstance(pid, int):
+        return False  # an unreadable lock: its writer died while writing it
+    if holder.get("host") != socket.gethostname():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
