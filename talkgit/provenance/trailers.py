@@ -1,6 +1,6 @@
-"""talkgit's step trailers: the ``Talkgit-*`` and ``Assisted-by`` lines on every step commit.
+"""talkgit's trailers: the ``Talkgit-*`` and ``Assisted-by`` lines on the commits it makes.
 
-The contract (DESIGN.md, "git layout")::
+A step commit (DESIGN.md, "git layout")::
 
     Talkgit-Run: <run-id>
     Talkgit-Step: <NN>/<step-id>
@@ -8,9 +8,20 @@ The contract (DESIGN.md, "git layout")::
     Assisted-by: talkgit-<agent>:<provider/model>      (one per model)
     Talkgit-Gates: ruff=pass mypy=pass bandit=pass pytest=pass   (only when gates ran)
 
-Never ``Signed-off-by``: that certifies a human's work. Keys match case-insensitively,
-as git's do; ``Assisted-by`` lines not naming ``talkgit-…`` belong to someone else and
-are left alone. A message with no ``Talkgit-*`` trailer makes no claim (a human commit).
+The commit ``talkgit finish`` makes (a squash or a merge) sums up a whole run::
+
+    Assisted-by: talkgit-<agent>:<provider/model>      (one per distinct agent and model)
+    Talkgit-Run: <run-id>
+    Talkgit-Steps: <steps brought in>
+    Talkgit-Tokens: <input + output tokens the run paid for>
+    Talkgit-Cost: <decimal> USD
+
+The two never mix: ``Talkgit-Step``, ``Talkgit-Agent`` or ``Talkgit-Gates`` make a step
+commit; otherwise ``Talkgit-Steps``, ``Talkgit-Tokens`` or ``Talkgit-Cost`` make a run
+summary. Never ``Signed-off-by``: that certifies a human's work. Keys match
+case-insensitively, as git's do; ``Assisted-by`` lines not naming ``talkgit-…`` belong to
+someone else and are left alone. A message with no ``Talkgit-*`` trailer makes no claim
+(a human commit).
 """
 
 from __future__ import annotations
@@ -18,7 +29,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Final, NamedTuple, TypeVar
+from decimal import Decimal
+from typing import Final, Literal, NamedTuple, TypeVar
 
 from talkgit.errors import TalkgitError, UsageError
 from talkgit.git.names import check_run_id, check_step_id
@@ -28,16 +40,26 @@ RUN: Final = "Talkgit-Run"
 STEP: Final = "Talkgit-Step"
 AGENT: Final = "Talkgit-Agent"
 GATES: Final = "Talkgit-Gates"
+STEPS: Final = "Talkgit-Steps"
+TOKENS: Final = "Talkgit-Tokens"
+COST: Final = "Talkgit-Cost"
 ASSISTED_BY: Final = "Assisted-by"
 VERDICTS: Final = frozenset({"pass", "fail", "warn", "skip", "error"})
+CURRENCY: Final = "USD"
 
 _PREFIX: Final = "talkgit-"
-_KEYS: Final = {key.lower(): key for key in (RUN, STEP, AGENT, GATES)}
-_REQUIRED: Final = (RUN, STEP, AGENT)
+_STEP_ONLY: Final = (STEP, AGENT, GATES)
+_RUN_ONLY: Final = (STEPS, TOKENS, COST)
+_KEYS: Final = {key.lower(): key for key in (RUN, *_STEP_ONLY, *_RUN_ONLY)}
+_STEP_REQUIRED: Final = (RUN, STEP, AGENT)
+_RUN_REQUIRED: Final = (RUN, STEPS, TOKENS, COST)
 _NAME: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*\Z")
 _MODEL: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*/[!-~]+\Z")  # printable, no blanks
 _STEP: Final = re.compile(r"([0-9]{2,})/(.*)\Z", re.DOTALL)
+_COUNT: Final = re.compile(r"(0|[1-9][0-9]*)\Z")
+_COST: Final = re.compile(r"((?:0|[1-9][0-9]*)(?:\.[0-9]+)?) " + CURRENCY + r"\Z")
 _T = TypeVar("_T")
+_Kind = Literal["step", "run"]
 MISPLACED: Final = "Talkgit trailers must be in the final trailer block"
 
 
@@ -89,15 +111,75 @@ class StepTrailers:
 
     @classmethod
     def from_trailers(cls, trailers: Sequence[Trailer]) -> StepTrailers | None:
-        """Read a step back; None when there is no ``Talkgit-*`` trailer (a human commit).
+        """Read a step back; None for a commit that is no step (a human one, a run summary).
 
-        Raises ProvenanceError naming the first fault when talkgit trailers are present
+        Raises ProvenanceError naming the first fault when step trailers are present
         but malformed: repeated or unknown keys, a missing one, a bad step or verdict.
         """
-        step, faults = _read(list(enumerate(trailers, 1)))
-        if faults:
-            raise ProvenanceError(faults[0][1])
-        return step
+        claim = _claim_of("step", trailers)
+        return claim if isinstance(claim, StepTrailers) else None
+
+
+@dataclass(frozen=True)
+class RunTrailers:
+    """What the commit ``talkgit finish`` made says: the run, who assisted, and its totals.
+
+    ``assisted`` holds each distinct (agent, ``provider/model``) pair once; ``tokens`` and
+    ``cost`` are what the whole run paid for, ``steps`` how many steps it brought in.
+    """
+
+    run_id: str
+    steps: int
+    tokens: int
+    cost: Decimal
+    assisted: tuple[tuple[str, str], ...] = ()
+
+    def __post_init__(self) -> None:
+        _check_run_id(self.run_id)
+        _check_count("steps", self.steps)
+        _check_count("tokens", self.tokens)
+        _check_cost(self.cost)
+        _check_assisted(self.assisted)
+
+    def to_trailers(self) -> list[Trailer]:
+        """``Assisted-by`` lines first, as the kernel places them, then the run and totals."""
+        return [
+            *(Trailer(ASSISTED_BY, f"{_PREFIX}{agent}:{model}") for agent, model in self.assisted),
+            Trailer(RUN, self.run_id),
+            Trailer(STEPS, str(self.steps)),
+            Trailer(TOKENS, str(self.tokens)),
+            Trailer(COST, f"{self.cost:f} {CURRENCY}"),
+        ]
+
+    @classmethod
+    def from_trailers(cls, trailers: Sequence[Trailer]) -> RunTrailers | None:
+        """Read a run summary back; None for a commit that is none (a human one, a step).
+
+        Raises ProvenanceError naming the first fault when summary trailers are present
+        but malformed: repeated or unknown keys, a missing total, a bad count or cost.
+        """
+        claim = _claim_of("run", trailers)
+        return claim if isinstance(claim, RunTrailers) else None
+
+
+def read_talkgit_trailers(trailers: Sequence[Trailer]) -> StepTrailers | RunTrailers | None:
+    """Whatever talkgit claims in ``trailers``: a step, a run summary, or None (a human commit).
+
+    Raises ProvenanceError naming the first fault when the claim is malformed.
+    """
+    _, claim, faults = _read(list(enumerate(trailers, 1)))
+    if faults:
+        raise ProvenanceError(faults[0][1])
+    return claim
+
+
+def _claim_of(kind: _Kind, trailers: Sequence[Trailer]) -> StepTrailers | RunTrailers | None:
+    found, claim, faults = _read(list(enumerate(trailers, 1)))
+    if found != kind:
+        return None
+    if faults:
+        raise ProvenanceError(faults[0][1])
+    return claim
 
 
 def check_talkgit_trailers(message: str) -> list[TrailerProblem]:
@@ -114,7 +196,7 @@ def check_talkgit_trailers(message: str) -> list[TrailerProblem]:
         for number, text in enumerate(lines, 1)
         if _is_talkgit_key(line_key(text)) and number not in readable
     ]
-    _, block_faults = _read(locate_trailers(message))
+    _, _, block_faults = _read(locate_trailers(message))
     return [
         TrailerProblem(number, lines[number - 1], reason)
         for number, reason in sorted(faults + block_faults, key=_line)
@@ -143,19 +225,35 @@ def _has_talkgit_prefix(text: str) -> bool:
 
 def _read(
     located: Sequence[tuple[int, Trailer]],
-) -> tuple[StepTrailers | None, list[tuple[int, str]]]:
-    """The step that numbered trailers describe, or every (line, reason) fault in them."""
+) -> tuple[_Kind | None, StepTrailers | RunTrailers | None, list[tuple[int, str]]]:
+    """What numbered trailers claim (its kind, and the claim), or every (line, reason) fault.
+
+    The kind is None when there is no ``Talkgit-*`` trailer at all (a human commit).
+    """
     ours = [(line, trailer) for line, trailer in located if _is_talkgit_key(trailer.key)]
     if not ours:
-        return None, []
-    fields, faults = _collect_fields(ours)
-    faults += [(ours[0][0], f"missing {key}") for key in _REQUIRED if key not in fields]
-    step = _build(fields, _assisted_by(located), faults)
-    return (None if faults else step), sorted(faults, key=_line)
+        return None, None, []
+    kind = _kind_of(ours)
+    fields, faults = _collect_fields(ours, kind)
+    required = _STEP_REQUIRED if kind == "step" else _RUN_REQUIRED
+    faults += [(ours[0][0], f"missing {key}") for key in required if key not in fields]
+    assisted = _assisted_by(located)
+    claim = (
+        _build(fields, assisted, faults) if kind == "step" else _build_run(fields, assisted, faults)
+    )
+    return kind, (None if faults else claim), sorted(faults, key=_line)
+
+
+def _kind_of(ours: Sequence[tuple[int, Trailer]]) -> _Kind:
+    """A run summary has run totals and nothing only a step has; anything else is a step."""
+    keys = {_KEYS.get(trailer.key.lower()) for _, trailer in ours}
+    if keys.isdisjoint(_STEP_ONLY) and not keys.isdisjoint(_RUN_ONLY):
+        return "run"
+    return "step"
 
 
 def _collect_fields(
-    ours: Sequence[tuple[int, Trailer]],
+    ours: Sequence[tuple[int, Trailer]], kind: _Kind
 ) -> tuple[dict[str, tuple[int, str]], list[tuple[int, str]]]:
     """The ``Talkgit-*`` values by canonical key; unknown or repeated keys are faults."""
     fields: dict[str, tuple[int, str]] = {}
@@ -164,6 +262,8 @@ def _collect_fields(
         canonical = _KEYS.get(key.lower())
         if canonical is None:
             faults.append((line, f"unknown talkgit trailer {key!r}"))
+        elif kind == "step" and canonical in _RUN_ONLY:
+            faults.append((line, f"unknown talkgit trailer {key!r} on a step commit"))
         elif canonical in fields:
             faults.append((line, f"{canonical} is repeated"))
         else:
@@ -194,6 +294,21 @@ def _build(
     if run_id is None or step is None or agent is None or gates is None:
         return None
     return StepTrailers(run_id, step[0], step[1], agent, models, gates)
+
+
+def _build_run(
+    fields: dict[str, tuple[int, str]],
+    assisted: Sequence[tuple[int, str]],
+    faults: list[tuple[int, str]],
+) -> RunTrailers | None:
+    run_id = _field(fields, RUN, _check_run_id, faults)
+    steps = _field(fields, STEPS, _parse_count, faults)
+    tokens = _field(fields, TOKENS, _parse_count, faults)
+    cost = _field(fields, COST, _parse_cost, faults)
+    pairs = _parse_assistants(assisted, faults)
+    if run_id is None or steps is None or tokens is None or cost is None:
+        return None
+    return RunTrailers(run_id, steps, tokens, cost, pairs)
 
 
 def _field(
@@ -248,6 +363,62 @@ def _parse_models(
             except ProvenanceError as exc:
                 faults.append((line, f"{ASSISTED_BY}: {exc}"))
     return tuple(models)
+
+
+def _parse_count(value: str) -> int:
+    if not _COUNT.match(value):
+        raise ProvenanceError(f"{value!r} is not a whole number, e.g. 12")
+    return int(value)
+
+
+def _parse_cost(value: str) -> Decimal:
+    match = _COST.match(value)
+    if match is None:
+        raise ProvenanceError(f"{value!r} is not <decimal> {CURRENCY}, e.g. 0.0123 {CURRENCY}")
+    return Decimal(match[1])
+
+
+def _parse_assistants(
+    assisted: Sequence[tuple[int, str]], faults: list[tuple[int, str]]
+) -> tuple[tuple[str, str], ...]:
+    """The distinct (agent, model) pairs of a run summary's ``Assisted-by`` lines."""
+    pairs: list[tuple[str, str]] = []
+    for line, value in assisted:
+        try:
+            pair = _parse_assistant(value)
+        except ProvenanceError as exc:
+            faults.append((line, f"{ASSISTED_BY}: {exc}"))
+            continue
+        if pair in pairs:
+            faults.append((line, f"{ASSISTED_BY} {value!r} is repeated"))
+        else:
+            pairs.append(pair)
+    return tuple(pairs)
+
+
+def _parse_assistant(value: str) -> tuple[str, str]:
+    agent, colon, model = value[len(_PREFIX) :].partition(":")
+    if not colon:
+        raise ProvenanceError(f"{value!r} is not talkgit-<agent>:<model>")
+    return _check_agent(agent), _check_model(model)
+
+
+def _check_count(what: str, value: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ProvenanceError(f"{what} {value!r} must be an integer >= 0")
+
+
+def _check_cost(cost: Decimal) -> None:
+    if not isinstance(cost, Decimal) or not cost.is_finite() or cost.is_signed():
+        raise ProvenanceError(f"cost {cost!r} must be a finite decimal >= 0")
+
+
+def _check_assisted(assisted: tuple[tuple[str, str], ...]) -> None:
+    for agent, model in assisted:
+        _check_agent(agent)
+        _check_model(model)
+    if len(set(assisted)) != len(assisted):
+        raise ProvenanceError("each agent and model may assist only once")
 
 
 def _check_run_id(value: str) -> str:

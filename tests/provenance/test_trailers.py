@@ -1,8 +1,9 @@
-"""talkgit's step trailers: exact rendering, round trips through real commits, malformed claims."""
+"""talkgit's trailers for steps and run summaries: rendering, round trips, malformed claims."""
 
 from __future__ import annotations
 
 import subprocess
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -14,9 +15,11 @@ from talkgit.git.trailers import Trailer, add_trailers, format_trailers, parse_t
 from talkgit.provenance.trailers import (
     MISPLACED,
     ProvenanceError,
+    RunTrailers,
     StepTrailers,
     TrailerProblem,
     check_talkgit_trailers,
+    read_talkgit_trailers,
 )
 
 STEP = StepTrailers(
@@ -284,3 +287,153 @@ def test_check_reads_folded_values_as_git_does() -> None:
     [problem] = check_talkgit_trailers(message)
     assert (problem.line, problem.text) == (3, "Talkgit-Run: a1b2")
     assert "'a1b2 c3d4'" in problem.reason
+
+
+# --- run summaries: the commit `talkgit finish` makes ---------------------------------------
+
+SUMMARY = RunTrailers(
+    run_id="a1b2c3d4",
+    steps=3,
+    tokens=1234,
+    cost=Decimal("0.0123"),
+    assisted=(
+        ("planner", "openai/gpt-4o"),
+        ("coder", "openai/gpt-4o"),
+        ("coder", "anthropic/claude-3-5-sonnet-20240620"),
+    ),
+)
+SUMMARY_RENDERED = """\
+Assisted-by: talkgit-planner:openai/gpt-4o
+Assisted-by: talkgit-coder:openai/gpt-4o
+Assisted-by: talkgit-coder:anthropic/claude-3-5-sonnet-20240620
+Talkgit-Run: a1b2c3d4
+Talkgit-Steps: 3
+Talkgit-Tokens: 1234
+Talkgit-Cost: 0.0123 USD
+"""
+
+
+def test_a_run_summary_renders_exactly_the_contract() -> None:
+    assert format_trailers(SUMMARY.to_trailers()) == SUMMARY_RENDERED
+
+
+def test_a_run_summary_reads_back_with_plain_git(repo: Path) -> None:
+    message = add_trailers("Fix the greeting\n\nSteps:\n- 01 fix\n", SUMMARY.to_trailers())
+    logged = git_log_trailers(repo, message)
+    assert logged == trailers_of(SUMMARY_RENDERED)
+    assert RunTrailers.from_trailers(logged) == SUMMARY
+    assert read_talkgit_trailers(logged) == SUMMARY
+    assert check_talkgit_trailers(message) == []
+
+
+def test_steps_and_run_summaries_are_told_apart() -> None:
+    summary, step = trailers_of(SUMMARY_RENDERED), trailers_of(GOOD)
+    assert StepTrailers.from_trailers(summary) is None
+    assert RunTrailers.from_trailers(step) is None
+    assert isinstance(read_talkgit_trailers(step), StepTrailers)
+    for human in ("", "Assisted-by: talkgit-coder:openai/gpt-4o", "Signed-off-by: A <a@b.c>"):
+        assert RunTrailers.from_trailers(trailers_of(human)) is None
+        assert read_talkgit_trailers(trailers_of(human)) is None
+
+
+def test_a_malformed_summary_is_no_step_and_a_fault_for_the_others() -> None:
+    broken = trailers_of(SUMMARY_RENDERED.replace("0.0123 USD", "lots"))
+    assert StepTrailers.from_trailers(broken) is None  # log and blame must keep reading
+    with pytest.raises(ProvenanceError, match="Talkgit-Cost: 'lots' is not <decimal> USD"):
+        RunTrailers.from_trailers(broken)
+    with pytest.raises(ProvenanceError, match="not <decimal> USD"):
+        read_talkgit_trailers(broken)
+
+
+costs = st.decimals(min_value=0, max_value=10**6, allow_nan=False, places=6)
+summaries = st.builds(
+    RunTrailers,
+    run_id=st.from_regex(r"[0-9a-z]{4,32}", fullmatch=True),
+    steps=st.integers(0, 10**4),
+    tokens=st.integers(0, 10**12),
+    cost=costs.filter(lambda cost: not cost.is_signed()),
+    assisted=st.lists(
+        st.tuples(NAME, st.from_regex(r"[a-z0-9][a-z0-9._-]{0,10}/[!-~]{1,30}", fullmatch=True)),
+        max_size=4,
+        unique=True,
+    ).map(tuple),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(summary=summaries, body=bodies)
+def test_run_summaries_round_trip_through_a_message(summary: RunTrailers, body: str) -> None:
+    trailers = summary.to_trailers()
+    assert "Signed-off-by" not in {t.key for t in trailers}
+    message = add_trailers("Subject" + body, trailers)
+    assert RunTrailers.from_trailers(parse_trailers(message)) == summary
+    assert StepTrailers.from_trailers(parse_trailers(message)) is None
+    assert check_talkgit_trailers(message) == []
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        (("Talkgit-Cost: 0.0123 USD\n", ""), "missing Talkgit-Cost"),
+        (("Talkgit-Steps: 3\n", ""), "missing Talkgit-Steps"),
+        (("Talkgit-Run: a1b2c3d4\n", ""), "missing Talkgit-Run"),
+        (("Tokens: 1234", "Tokens: 1,234"), "Talkgit-Tokens: '1,234' is not a whole number"),
+        (("Tokens: 1234", "Tokens: 01234"), "not a whole number"),
+        (("Steps: 3", "Steps: -3"), "not a whole number"),
+        (("0.0123 USD", "0.0123"), "not <decimal> USD"),
+        (("0.0123 USD", "0.0123 EUR"), "not <decimal> USD"),
+        (("0.0123 USD", "-1 USD"), "not <decimal> USD"),
+        (("0.0123 USD", "1e3 USD"), "not <decimal> USD"),
+        (("Talkgit-Steps: 3", "Talkgit-Steps: 3\nTalkgit-Steps: 4"), "Talkgit-Steps is repeated"),
+        (("Talkgit-Steps: 3", "Talkgit-Steps: 3\nTalkgit-Review: ok"), "unknown talkgit trailer"),
+        (("talkgit-planner:openai/gpt-4o", "talkgit-planner"), "not talkgit-<agent>:<model>"),
+        (("talkgit-planner:openai/gpt-4o", "talkgit-planner:gpt-4o"), "<provider>/<model>"),
+        (("talkgit-planner:", "talkgit-coder:"), "is repeated"),
+    ],
+)
+def test_malformed_summaries_raise(change: tuple[str, str], reason: str) -> None:
+    text = SUMMARY_RENDERED.replace(*change)
+    assert text != SUMMARY_RENDERED
+    with pytest.raises(ProvenanceError, match=reason) as caught:
+        RunTrailers.from_trailers(trailers_of(text))
+    assert "\n" not in str(caught.value)
+    problems = check_talkgit_trailers("Subject\n\n" + text)
+    assert problems and reason.split(":")[0] in " ".join(p.reason for p in problems)
+
+
+def test_a_step_with_a_run_total_is_a_malformed_step() -> None:
+    text = GOOD + "\nTalkgit-Tokens: 12"
+    with pytest.raises(ProvenanceError, match="'Talkgit-Tokens' on a step commit"):
+        StepTrailers.from_trailers(trailers_of(text))
+    assert RunTrailers.from_trailers(trailers_of(text)) is None
+
+
+@pytest.mark.parametrize(
+    ("fields", "reason"),
+    [
+        ({"steps": -1}, "steps"),
+        ({"steps": True}, "steps"),
+        ({"tokens": -5}, "tokens"),
+        ({"cost": Decimal("-0.01")}, "cost"),
+        ({"cost": Decimal("-0")}, "cost"),
+        ({"cost": Decimal("NaN")}, "cost"),
+        ({"cost": Decimal("Infinity")}, "cost"),
+        ({"cost": 0.5}, "cost"),
+        ({"run_id": "Not-A-Run"}, "run id"),
+        ({"assisted": (("coder", "gpt-4o"),)}, "provider"),
+        ({"assisted": (("co der", "openai/gpt-4o"),)}, "agent"),
+        ({"assisted": (("coder", "openai/x"), ("coder", "openai/x"))}, "only once"),
+    ],
+)
+def test_summary_fields_that_cannot_be_rendered_are_refused(
+    fields: dict[str, object], reason: str
+) -> None:
+    good: dict[str, object] = {"run_id": "a1b2c3d4", "steps": 1, "tokens": 2, "cost": Decimal(0)}
+    with pytest.raises(ProvenanceError, match=reason):
+        RunTrailers(**{**good, **fields})  # type: ignore[arg-type]
+
+
+def test_a_cost_in_exponent_form_is_rendered_plain() -> None:
+    summary = RunTrailers("a1b2c3d4", 0, 0, Decimal("1E+2"))
+    assert summary.to_trailers()[-1] == Trailer("Talkgit-Cost", "100 USD")
+    assert RunTrailers.from_trailers(summary.to_trailers()) == summary
