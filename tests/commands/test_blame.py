@@ -22,7 +22,7 @@ from talkgit.git.transaction import Transaction
 from talkgit.git.trees import FileChange
 from talkgit.provenance.record import record_step
 from talkgit.provenance.schema import GitRecord, RunNote, StepNote, StepRef, UsageRecord
-from talkgit.provenance.trailers import StepTrailers
+from talkgit.provenance.trailers import RunTrailers, StepTrailers
 from tests.support.gitrepo import commit_file, git, make_repo
 
 RUN = "ab12cd34"
@@ -68,7 +68,10 @@ def agent_step(repo_path: Path, path: str, text: str, step: str = "fix", index: 
 
 def finish_like_squash(repo_path: Path, path: str, text: str, *, note: str | None = None) -> str:
     """A plain-git commit carrying a run note, as `talkgit finish --squash` leaves one."""
-    sha = commit_file(repo_path, path, text, f"Squash run {RUN}\n\nTalkgit-Run: {RUN}")
+    trailers = RunTrailers(
+        RUN, 2, 15, Decimal("0.01"), (("coder", "openai/gpt-4o-mini"), ("tester", "scripted/judge"))
+    )
+    sha = commit_file(repo_path, path, text, add_trailers(f"Run {RUN}\n", trailers.to_trailers()))
     summary = RunNote(
         run=RUN,
         task="fix the greeting",
@@ -145,7 +148,7 @@ def test_json_gives_one_record_per_line(app: Path) -> None:
     }
     assert records[3]["commit"] == squash and records[3]["run"] == RUN
     assert records[3]["agents"] == ["coder", "tester"] and records[3]["step"] is None
-    assert records[3]["text"] == "NAME = 'talkgit app'"
+    assert records[3]["text"] == "NAME = 'talkgit app'" and records[3]["problem"] is None
 
 
 def test_an_older_revision_predates_the_squash(app: Path) -> None:
@@ -160,6 +163,7 @@ def test_a_squash_without_a_readable_run_note_is_human(app: Path) -> None:
     finish_like_squash(app, "app.py", SQUASH_TEXT, note='{"schema": "talkgit.run/v1"}')
     records = json.loads(_blame(app, as_json=True))
     assert records[3]["origin"] == "human" and records[3]["run"] is None
+    assert records[3]["problem"] is None  # its trailers are a valid run summary
 
 
 def test_notes_are_read_once_per_commit_not_per_line(
