@@ -21,6 +21,7 @@ from talkgit.errors import TalkgitError
 
 if TYPE_CHECKING:
     from talkgit.commands.run import RunOptions
+    from talkgit.gates.render import Format
 
 
 class Context:
@@ -216,6 +217,48 @@ def demo(directory: Path | None) -> int:
     from talkgit.commands import demo as command
 
     return command.demo(directory)
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--staged", is_flag=True, help="Check what is staged, against HEAD.")
+@click.option("--base", metavar="REF", help="Check the change from REF to --head.")
+@click.option("--head", metavar="REF", help="The end of the change (default HEAD).")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json", "markdown", "sarif"]),
+    default="text",
+    show_default=True,
+)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write here.")
+@pass_context
+def check(
+    obj: Context,
+    paths: tuple[Path, ...],
+    staged: bool,
+    base: str | None,
+    head: str | None,
+    output_format: Format,
+    output: Path | None,
+) -> int:
+    """Run the gates (ruff, mypy, bandit, placeholders) on a change; only new findings count.
+
+    With no option: your uncommitted changes against HEAD. --staged: what is staged.
+    --base REF [--head REF]: a range of commits. PATHS: every finding in those files.
+    Exit 0 when nothing blocks, 1 when a new finding blocks, 8 when a tool failed.
+    """
+    from talkgit.commands import check as command
+
+    return command.check(
+        obj.directory,
+        staged=staged,
+        base=base,
+        head=head,
+        paths=[str(p) for p in paths],
+        output_format=output_format,
+        output=output,
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

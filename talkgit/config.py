@@ -161,6 +161,14 @@ class Settings(BaseSettings):
     test_command: Command = Field(default_factory=lambda: ["pytest", "-q"])
     test_timeout: Seconds = 600.0
     gates: dict[str, GatePolicy] = Field(default_factory=dict)
+    # Which gates judge what: `talkgit check` and the hooks skip the test suite by default
+    # (it is the slow one); a run's steps must pass all of them to merge.
+    check_gates: list[str] = Field(
+        default_factory=lambda: ["ruff", "mypy", "bandit", "placeholder"]
+    )
+    run_gates: list[str] = Field(
+        default_factory=lambda: ["ruff", "mypy", "bandit", "pytest", "placeholder"]
+    )
 
     @classmethod
     def settings_customise_sources(

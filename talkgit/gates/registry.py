@@ -8,6 +8,7 @@ from talkgit.errors import ConfigError
 from talkgit.gates.bandit import BanditGate
 from talkgit.gates.base import Gate
 from talkgit.gates.mypy import MypyGate
+from talkgit.gates.placeholder import PlaceholderGate
 from talkgit.gates.pytest_gate import PytestGate
 from talkgit.gates.ruff import RuffGate
 
@@ -16,6 +17,7 @@ GATES: dict[str, Callable[[], Gate]] = {
     "mypy": MypyGate,
     "bandit": BanditGate,
     "pytest": PytestGate,
+    "placeholder": PlaceholderGate,
 }
 
 

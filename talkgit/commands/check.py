@@ -1,0 +1,95 @@
+"""`talkgit check`: the gates on a change — staged, a commit range, the working tree, or paths.
+
+Exit 0 when nothing blocks, 1 when a new finding blocks, 8 when a tool failed (its
+findings cannot be trusted, so that is never a pass).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping, Sequence
+from datetime import date
+from pathlib import Path
+from typing import TextIO
+
+from talkgit.config import load_settings, read_from_directory
+from talkgit.errors import UsageError
+from talkgit.gates.change import Change, judge
+from talkgit.gates.policy import load_waivers
+from talkgit.gates.render import Format, render
+from talkgit.git.repo import GitRepo
+from talkgit.git.snapshot import changed_paths, index_tree, snapshot_commit, worktree_tree
+
+
+def check(
+    directory: Path,
+    *,
+    staged: bool = False,
+    base: str | None = None,
+    head: str | None = None,
+    paths: Sequence[str] = (),
+    output_format: Format = "text",
+    output: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+    out: TextIO | None = None,
+) -> int:
+    repo = GitRepo.discover(directory)
+    absolute = [str((directory / path).resolve()) for path in paths]  # paths are as given with -C
+    change = what_to_check(repo, staged=staged, base=base, head=head, paths=absolute)
+    read = read_from_directory(repo.workdir)
+    settings = load_settings(read, environ=environ)
+    report = judge(
+        repo,
+        change,
+        gates=settings.check_gates,
+        policies=settings.gates,
+        waivers=load_waivers(read),
+        today=date.today(),
+        timeout=settings.test_timeout,
+    )
+    text = render(report, output_format)
+    if output is not None:
+        output.write_text(text)
+    else:
+        (out or sys.stdout).write(text)
+    return report.exit_code
+
+
+def what_to_check(
+    repo: GitRepo, *, staged: bool, base: str | None, head: str | None, paths: Sequence[str]
+) -> Change:
+    """The change the options describe; they are exclusive, and --head needs --base."""
+    if sum([staged, base is not None, bool(paths)]) > 1:
+        raise UsageError("give only one of --staged, --base, or paths")
+    if head is not None and base is None:
+        raise UsageError("--head needs --base")
+    current = repo.head()
+    if base is not None:
+        base_sha, head_sha = repo.resolve(base), repo.resolve(head or "HEAD")
+        return Change(head_sha, base_sha, changed_paths(repo, base_sha, head_sha))
+    tree = index_tree(repo) if staged else worktree_tree(repo)
+    snapshot = snapshot_commit(repo, tree, current)
+    if paths:
+        return Change(snapshot, None, _files_under(repo, snapshot, paths))
+    return Change(snapshot, current, changed_paths(repo, current, snapshot))
+
+
+def _files_under(repo: GitRepo, commit: str, paths: Sequence[str]) -> tuple[str, ...]:
+    """The files of ``commit`` at or below ``paths`` (absolute, inside the working tree)."""
+    from talkgit.git.treeview import CommitTree
+
+    root = repo.workdir.resolve()
+    wanted = []
+    for path in paths:
+        absolute = Path(path).resolve()
+        if not absolute.is_relative_to(root):
+            raise UsageError(f"{path} is outside the repository")
+        relative = absolute.relative_to(root).as_posix()
+        wanted.append("" if relative == "." else relative)
+    files = CommitTree(repo, commit).sizes()
+    chosen = sorted(
+        f for f in files if any(not w or f == w or f.startswith(f"{w}/") for w in wanted)
+    )
+    if not chosen:
+        raise UsageError(f"no committed or working-tree file under {', '.join(paths)}")
+    return tuple(chosen)

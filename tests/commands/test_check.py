@@ -1,0 +1,153 @@
+"""`talkgit check` on real repositories with real ruff, mypy, bandit and pytest runs."""
+
+from __future__ import annotations
+
+import io
+import json
+from datetime import date, timedelta
+from pathlib import Path
+
+import jsonschema  # type: ignore[import-untyped]
+import pytest
+
+from talkgit import exit_codes
+from talkgit.commands.check import check
+from talkgit.errors import UsageError
+from tests.support.gitrepo import commit_file, git, make_repo, user_state
+
+SCHEMA = json.loads((Path(__file__).parents[1] / "data" / "sarif-schema-2.1.0.json").read_text())
+SHELL = "import subprocess\n\n\ndef run(cmd):\n    return subprocess.call(cmd, shell=True)\n"
+
+
+def _legacy(tmp_path: Path) -> Path:
+    """A repository full of old findings: stubs, TODOs, asserts, shell calls."""
+    files = {
+        f"legacy/mod{i}.py": f"def stub{i}():\n    pass  # TODO: write\n\n\nassert {i}\n"
+        for i in range(12)
+    }
+    files["legacy/shell.py"] = SHELL
+    files["app.py"] = "def add(a: int, b: int) -> int:\n    return a + b\n"
+    return make_repo(tmp_path / "legacy", files)
+
+
+def _check(repo: Path, **options: object) -> tuple[int, str]:
+    out = io.StringIO()
+    code = check(repo, out=out, environ={}, **options)  # type: ignore[arg-type]
+    return code, out.getvalue()
+
+
+def test_no_change_runs_no_tool_and_passes(tmp_path: Path) -> None:
+    repo = _legacy(tmp_path)
+    code, text = _check(repo)
+    assert code == exit_codes.OK
+    assert "pass" in text and "ruff" not in text
+
+
+def test_a_clean_change_in_a_legacy_repository_passes(tmp_path: Path) -> None:
+    repo = _legacy(tmp_path)
+    (repo / "app.py").write_text("def add(a: int, b: int) -> int:\n    return b + a\n")
+    (repo / "legacy" / "mod3.py").write_text(
+        "def stub3():\n    pass  # TODO: write\n\n\n\nassert 3\n"
+    )
+    before = user_state(repo)
+    code, text = _check(repo)
+    assert code == exit_codes.OK, text
+    assert user_state(repo) == before  # check reads the working tree, never writes it
+
+
+def test_only_the_new_finding_blocks(tmp_path: Path) -> None:
+    repo = _legacy(tmp_path)
+    (repo / "app.py").write_text(
+        "import subprocess\n\n\ndef add(a: int, b: int) -> int:\n"
+        "    return subprocess.call(str(a + b), shell=True)\n"
+    )
+    git(repo, "add", "app.py")
+    code, text = _check(repo, staged=True)
+    assert code == exit_codes.FAILURE
+    assert "app.py:5" in text and "B602" in text
+    assert "legacy/shell.py" not in text  # the same finding, already there, does not count
+
+
+def test_staged_ignores_unstaged_work(tmp_path: Path) -> None:
+    repo = _legacy(tmp_path)
+    (repo / "app.py").write_text(SHELL)  # not staged
+    code, _ = _check(repo, staged=True)
+    assert code == exit_codes.OK
+    code, _ = _check(repo)
+    assert code == exit_codes.FAILURE
+
+
+def test_a_commit_range_and_sarif_that_validates(tmp_path: Path) -> None:
+    repo = _legacy(tmp_path)
+    base = git(repo, "rev-parse", "HEAD").strip()
+    commit_file(repo, "tools.py", SHELL, "add tools")
+    output = tmp_path / "out.sarif"
+    code, _ = _check(repo, base=base, head="HEAD", output_format="sarif", output=output)
+    assert code == exit_codes.FAILURE
+    log = json.loads(output.read_text())
+    jsonschema.Draft4Validator(SCHEMA).validate(log)
+    results = [r for run in log["runs"] for r in run["results"]]
+    assert any(r["ruleId"] == "B602" for r in results)
+
+
+def test_a_crashing_tool_is_an_error_never_a_pass(tmp_path: Path) -> None:
+    repo = make_repo(
+        tmp_path / "r",
+        {"mypy.ini": "[mypy]\nplugins = no_such_plugin_anywhere\n", "a.py": "A = 1\n"},
+    )
+    (repo / "a.py").write_text("A = 2\n")
+    code, text = _check(repo)
+    assert code == exit_codes.TOOL
+    assert "mypy" in text and "error" in text
+
+
+def test_an_expired_waiver_stops_applying_and_is_reported(tmp_path: Path) -> None:
+    repo = _legacy(tmp_path)
+    yesterday = date.today() - timedelta(days=1)
+    waivers = (
+        '[[waiver]]\nrule = "B602"\npath = "*.py"\nreason = "migrating"\n'
+        f"expires = {yesterday.isoformat()}\n"
+    )
+    (repo / ".talkgit").mkdir()
+    (repo / ".talkgit" / "waivers.toml").write_text(waivers)
+    (repo / "tools.py").write_text(SHELL)
+    code, text = _check(repo)
+    assert code == exit_codes.FAILURE
+    assert "B602" in text and "expired" in text.lower()
+
+
+def test_a_pytest_regression_blocks_but_an_old_failure_does_not(tmp_path: Path) -> None:
+    tests = (
+        "from app import add\n\n\ndef test_add():\n    assert add(1, 2) == 3\n\n\n"
+        "def test_old_failure():\n    assert add(0, 0) == 1\n"
+    )
+    repo = make_repo(
+        tmp_path / "r",
+        {
+            "app.py": "def add(a, b):\n    return a + b\n",
+            "test_app.py": tests,
+            ".talkgit.toml": 'check_gates = ["pytest"]\n',
+        },
+    )
+    (repo / "app.py").write_text("def add(a, b):\n    return a + b  # same behaviour\n")
+    code, text = _check(repo)
+    assert code == exit_codes.OK, text  # test_old_failure fails at base too: reported only
+    (repo / "app.py").write_text("def add(a, b):\n    return a - b\n")
+    code, text = _check(repo)
+    assert code == exit_codes.FAILURE
+    assert "test_add" in text
+
+
+def test_option_mistakes_are_usage_errors(tmp_path: Path) -> None:
+    repo = _legacy(tmp_path)
+    with pytest.raises(UsageError, match="--head needs --base"):
+        _check(repo, head="HEAD")
+    with pytest.raises(UsageError, match="only one of"):
+        _check(repo, staged=True, base="HEAD")
+
+
+def test_paths_report_every_finding_in_those_files(tmp_path: Path) -> None:
+    repo = _legacy(tmp_path)
+    code, text = _check(repo, paths=["legacy/shell.py"])
+    assert code == exit_codes.FAILURE
+    assert "legacy/shell.py" in text and "legacy/mod1.py" not in text
