@@ -159,12 +159,11 @@ def fetch(repo: GitRepo, remote: str) -> None:
 
 def integrate(repo: GitRepo, remote: str) -> list[RefSync]:
     """Bring each fetched ref into its local ref: notes merge, ledgers fast-forward only."""
-    results = []
-    for ref in _local_and_tracked(repo, remote, NOTES_PREFIX):
-        results.append(_integrate_notes(repo, ref, remote))
-    for ref in _local_and_tracked(repo, remote, LEDGER_PREFIX):
-        results.append(_integrate_ledger(repo, ref, remote))
-    return results
+    return [
+        _integrate(repo, ref, remote)
+        for prefix in (NOTES_PREFIX, LEDGER_PREFIX)
+        for ref in _local_and_tracked(repo, remote, prefix)
+    ]
 
 
 def push_refs(repo: GitRepo, remote: str, refs: Iterable[str]) -> _Push:
@@ -189,9 +188,10 @@ def push_refs(repo: GitRepo, remote: str, refs: Iterable[str]) -> _Push:
 def ensure_rewrite_refs(repo: GitRepo) -> tuple[str, ...]:
     """Set ``notes.rewriteRef`` so amend and rebase copy talkgit's notes; return what was added.
 
-    A value already configured (by us or the user) is not added twice.
+    A value already configured in any scope (by us, or by the user globally) is not
+    added twice; new values go into the repository's own config.
     """
-    output = _git(repo, "config", "--local", "--get-all", "notes.rewriteRef", check=False)
+    output = _git(repo, "config", "--get-all", "notes.rewriteRef", check=False)
     if output.returncode not in (0, 1):  # 1: the key is not set at all
         raise RepositoryError(f"cannot read notes.rewriteRef: {_last_line(output)}")
     existing = set(output.stdout.split())
@@ -216,23 +216,14 @@ def _local_and_tracked(repo: GitRepo, remote: str, prefix: str) -> list[str]:
     return sorted(set(repo.refs_under(prefix)) | {prefix + rest for rest in tracked})
 
 
-def _integrate_ledger(repo: GitRepo, ref: str, remote: str) -> RefSync:
-    local, theirs = repo.ref_target(ref), repo.ref_target(tracking_ref(remote, ref))
-    outcome = _relation(repo, local, theirs)
-    if outcome in ("created", "fast-forwarded"):
-        _move(repo, ref, theirs, expected=local)
-        return RefSync(ref, outcome, theirs, theirs)
-    return RefSync(ref, outcome, local, theirs)
-
-
-def _integrate_notes(repo: GitRepo, ref: str, remote: str) -> RefSync:
+def _integrate(repo: GitRepo, ref: str, remote: str) -> RefSync:
     tracked = tracking_ref(remote, ref)
     local, theirs = repo.ref_target(ref), repo.ref_target(tracked)
     outcome = _relation(repo, local, theirs)
-    if outcome in ("created", "fast-forwarded"):
+    if theirs is not None and outcome in ("created", "fast-forwarded"):
         _move(repo, ref, theirs, expected=local)
         return RefSync(ref, outcome, theirs, theirs)
-    if outcome != "diverged" or local is None or theirs is None:
+    if local is None or theirs is None or outcome != "diverged" or ref.startswith(LEDGER_PREFIX):
         return RefSync(ref, outcome, local, theirs)
     merged = _merge_notes(repo, ref, local, tracked)
     _move(repo, ref, merged, expected=local)
@@ -241,8 +232,10 @@ def _integrate_notes(repo: GitRepo, ref: str, remote: str) -> RefSync:
 
 def _relation(repo: GitRepo, local: str | None, theirs: str | None) -> Outcome:
     """How the remote's value relates to ours, as a fast-forward-only update sees it."""
-    if theirs is None or local == theirs:
-        return "ahead" if theirs is None and local is not None else "up to date"
+    if local == theirs:
+        return "up to date"
+    if theirs is None:
+        return "ahead"
     if local is None:
         return "created"
     with translate_git_errors("cannot compare histories"):
@@ -253,10 +246,8 @@ def _relation(repo: GitRepo, local: str | None, theirs: str | None) -> Outcome:
     return "diverged"
 
 
-def _move(repo: GitRepo, ref: str, new: str | None, *, expected: str | None) -> None:
+def _move(repo: GitRepo, ref: str, new: str, *, expected: str | None) -> None:
     """Compare-and-swap: a talkgit run that wrote a note meanwhile is never overwritten."""
-    if new is None:
-        return
     tx = Transaction(repo, message="talkgit sync")
     tx.set_ref(ref, new, expected=expected)
     tx.commit()
