@@ -227,7 +227,7 @@ def test_a_refused_push_and_an_unreachable_or_unknown_remote_are_one_line(
 
 
 def test_rewrite_refs_are_set_once_and_amend_and_rebase_carry_notes(a: Path) -> None:
-    git(a, "config", "--add", "notes.rewriteRef", STEP_NOTES_REF)  # the user set one already
+    git(a, "config", "--global", "--add", "notes.rewriteRef", STEP_NOTES_REF)  # the user's own
     opened = GitRepo.discover(a)
     assert ensure_rewrite_refs(opened) == (RUN_NOTES_REF,)
     assert ensure_rewrite_refs(opened) == ()
@@ -235,6 +235,7 @@ def test_rewrite_refs_are_set_once_and_amend_and_rebase_carry_notes(a: Path) -> 
         STEP_NOTES_REF,
         RUN_NOTES_REF,
     ]
+    assert git(a, "config", "--local", "--get-all", "notes.rewriteRef").split() == [RUN_NOTES_REF]
     step = commit_file(a, "s.txt", "s\n", "a step")
     annotate(a, step, {"step": 1})
     annotate(a, step, {"run": 1}, RUN_NOTES_REF)
