@@ -8,6 +8,7 @@ findings are cached per base commit, and only what the change adds is judged.
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -45,9 +46,7 @@ def judge(
         return GateReport((), expired_waivers(waivers, today), change.base is not None)
     cache_root = repo.private_dir / "cache" / "gates"
     head = _target(repo, f"{lane}-head", change.head, change.files, timeout)
-    base = (
-        _target(repo, f"{lane}-base", change.base, change.files, timeout) if change.base else None
-    )
+    base = _Once(repo, f"{lane}-base", change.base, change.files, timeout) if change.base else None
     return evaluate(
         make_gates(gates),
         head,
@@ -68,6 +67,23 @@ def _target(
     cache_dir = repo.private_dir / "cache" / "gates" / name
     cache_dir.mkdir(parents=True, exist_ok=True)
     return Target(root=root, files=files, cache_dir=cache_dir, timeout=timeout)
+
+
+class _Once:
+    """The base's worktree, made the first time a gate needs it (not at all when cached)."""
+
+    def __init__(
+        self, repo: GitRepo, name: str, commit: str, files: tuple[str, ...], timeout: float
+    ) -> None:
+        self.args = (repo, name, commit, files, timeout)
+        self.lock = threading.Lock()
+        self.target: Target | None = None
+
+    def __call__(self) -> Target:
+        with self.lock:
+            if self.target is None:
+                self.target = _target(*self.args)
+            return self.target
 
 
 def _base_key(change: Change) -> str:

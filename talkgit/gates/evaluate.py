@@ -11,7 +11,7 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import date
@@ -191,7 +191,7 @@ class BaseCache:
 def evaluate(
     gates: Sequence[Gate],
     head: Target,
-    base: Target | None,
+    base: Target | Callable[[], Target] | None,
     policies: Mapping[str, GatePolicy],
     waivers: Sequence[Waiver],
     *,
@@ -203,7 +203,8 @@ def evaluate(
     """Run ``gates`` on ``head`` and ``base`` in parallel and judge what the head added.
 
     ``policies`` maps gate names to their policy (a missing name gets the defaults); gates
-    in ``off`` mode are not run. With ``base=None`` every finding counts as new. The base
+    in ``off`` mode are not run. With ``base=None`` every finding counts as new; ``base``
+    may be a callable that makes the target, called only when a base run is not cached. The base
     runs are cached in ``base_cache`` under ``base_key`` plus the gate's name when both
     are given; the key must change with the base commit and the files checked. A gate
     that raises is reported as a failed tool. ``workers`` caps the threads (default: one
@@ -252,7 +253,7 @@ class _BaseSide:
     """One gate's run on the base, through the cache when there is one."""
 
     gate: Gate
-    target: Target
+    target: Target | Callable[[], Target]  # a callable: made only if some run is not cached
     cache: BaseCache | None
     key: str
 
@@ -261,7 +262,8 @@ class _BaseSide:
         cached = self.cache.get(self.key) if self.cache is not None and use_cache else None
         if cached is not None:
             return cached, True
-        run = _fingerprinted(self.gate, self.target)
+        target = self.target() if callable(self.target) else self.target
+        run = _fingerprinted(self.gate, target)
         if self.cache is not None:
             self.cache.put(self.key, run)
         return run, False

@@ -29,18 +29,17 @@ def worktree_path(repo: GitRepo, name: str) -> Path:
 def materialize(repo: GitRepo, name: str, commit: str) -> Path:
     """A worktree named ``name`` holding exactly ``commit``'s files; created or reused."""
     path = worktree_path(repo, name)
-    with repo.lock:
-        if (path / ".git").is_file():
-            _git(path, "checkout", "--quiet", "--force", "--detach", commit)
-            _git(path, "clean", "--quiet", "-ffdx")
-        else:
-            if path.exists():
-                shutil.rmtree(path)  # a half-made worktree from a crash
-            path.parent.mkdir(parents=True, exist_ok=True)
-            _git(repo.workdir, "worktree", "prune")
-            _git(
-                repo.workdir, "worktree", "add", "--quiet", "--force", "--detach", str(path), commit
-            )
+    if (path / ".git").is_file():
+        # An existing worktree is its user's alone: no need to hold up the repository.
+        _git(path, "checkout", "--quiet", "--force", "--detach", commit)
+        _git(path, "clean", "--quiet", "-ffdx")
+        return path
+    with repo.lock:  # creating one changes .git/worktrees, which every worktree shares
+        if path.exists():
+            shutil.rmtree(path)  # a half-made worktree from a crash
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _git(repo.workdir, "worktree", "prune")
+        _git(repo.workdir, "worktree", "add", "--quiet", "--force", "--detach", str(path), commit)
     return path
 
 

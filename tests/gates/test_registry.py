@@ -11,8 +11,8 @@ from talkgit.gates.registry import GATES, make_gates
 from tests.gates.conftest import MakeTarget
 
 
-def test_the_four_tool_gates_are_registered_under_their_own_names() -> None:
-    assert set(GATES) == {"ruff", "mypy", "bandit", "pytest"}
+def test_every_gate_is_registered_under_its_own_name() -> None:
+    assert set(GATES) == {"ruff", "mypy", "bandit", "pytest", "placeholder"}
     for name, factory in GATES.items():
         gate: Gate = factory()
         assert gate.name == name
@@ -28,7 +28,7 @@ def test_make_gates_keeps_the_order_asked_for_and_makes_fresh_gates() -> None:
 def test_an_unknown_gate_is_a_config_error_naming_the_known_ones() -> None:
     with pytest.raises(ConfigError) as caught:
         make_gates(["ruff", "pylint"])
-    assert str(caught.value) == "unknown gate 'pylint': the gates are bandit, mypy, pytest, ruff"
+    assert str(caught.value) == "unknown gate 'pylint': the gates are bandit, mypy, placeholder, pytest, ruff"
     assert caught.value.exit_code == exit_codes.CONFIG
 
 
