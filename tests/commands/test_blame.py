@@ -7,12 +7,16 @@ from collections import Counter
 from datetime import datetime, timezone
 from decimal import Decimal
 from pathlib import Path
+from typing import Literal
 
 import pytest
 
 import talkgit.git.notes
 from talkgit import exit_codes
 from talkgit.commands.blame import blame
+from talkgit.commands.finish import finish
+from talkgit.commands.run import RunOptions, run
+from talkgit.engine.report import PlainReporter
 from talkgit.errors import NotFoundError, RepositoryError
 from talkgit.git.ledger import Ledger
 from talkgit.git.names import RUN_NOTES_REF, step_branch
@@ -24,6 +28,7 @@ from talkgit.provenance.record import record_step
 from talkgit.provenance.schema import GitRecord, RunNote, StepNote, StepRef, UsageRecord
 from talkgit.provenance.trailers import RunTrailers, StepTrailers
 from tests.support.gitrepo import commit_file, git, make_repo
+from tests.support.scripts import edit, plan_reply, scripted_model
 
 RUN = "ab12cd34"
 WHEN = datetime(2026, 1, 1, tzinfo=timezone.utc)
@@ -198,3 +203,28 @@ def test_a_path_from_a_subdirectory_and_the_errors(app: Path, tmp_path: Path) ->
     git(tmp_path, "clone", "-q", "--depth", "1", f"file://{app}", str(shallow))
     with pytest.raises(RepositoryError, match="shallow clone"):
         _blame(shallow)
+
+
+def _real_run(repo: Path, tmp_path: Path) -> str:
+    """A scripted `talkgit run` that fixes line 2 of app.py; returns the run id."""
+    plan = plan_reply(("fix", "coder", []), files={"fix": ["app.py"]})
+    fix = edit("app.py", "    return 'helo'\n", "    return 'hello'\n")
+    model = scripted_model(tmp_path, {"planner": [plan], "coder": [fix]}, "blame-script")
+    progress = io.StringIO()
+    options, reporter = RunOptions(model=model), PlainReporter(progress)
+    code = run(repo, "fix greet", options, out=io.StringIO(), reporter=reporter, environ={})
+    assert code == exit_codes.OK, progress.getvalue()
+    return git(repo, "for-each-ref", "--format=%(refname:lstrip=3)", "refs/talkgit/runs").strip()
+
+
+@pytest.mark.parametrize(("mode", "origin"), [("squash", "run"), ("merge", "agent")])
+def test_after_a_real_finish_the_runs_lines_are_the_runs(
+    app: Path, tmp_path: Path, mode: Literal["squash", "merge"], origin: str
+) -> None:
+    run_id = _real_run(app, tmp_path)
+    assert finish(app, run_id, mode=mode, out=io.StringIO()) == exit_codes.OK
+    records = json.loads(_blame(app, as_json=True))
+    assert [r["origin"] for r in records] == ["human", origin, "human", "human"]
+    assert records[1]["run"] == run_id and records[1]["text"] == "    return 'hello'"
+    assert "coder" in records[1]["agents"]  # a run's note also names its planner
+    assert set(records[1]["models"]) == {"scripted/blame-script"}
