@@ -115,6 +115,10 @@ def test_two_clones_that_both_ran_agents_end_with_everything(remote: Path, tmp_p
 
     code, again = _sync(b)
     assert (code, again) == (exit_codes.OK, "origin: in sync\n")
+    # The other clone's step branches never came over; its ledger keeps its steps alive.
+    git(b, "gc", "-q", "--prune=now")
+    for target in everything:
+        assert git(b, "cat-file", "-t", target).strip() == "commit"
 
 
 def test_an_unknown_remote_is_one_clear_error(remote: Path, tmp_path: Path) -> None:
