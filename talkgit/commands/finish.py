@@ -284,7 +284,7 @@ def _report(stored: StoredRun, entry: Finished, old: str, updated: int, *, here:
         lines.append(f"  {branch} is not checked out here: your working tree was not touched")
         lines.append(f"  undo:         git branch -f {branch} {old[:10]}")
     lines += [
-        f"  provenance:   git log -1 --format=%(trailers) {branch}",
+        f"  provenance:   git log -1 --format='%(trailers)' {branch}",
         f"                git notes --ref=talkgit/runs show {branch}",
         f"  clean up:     talkgit discard {record.run}   (the run's branches; its ledger stays)",
     ]

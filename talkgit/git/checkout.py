@@ -118,7 +118,7 @@ def advance_branch(repo: GitRepo, tx: Transaction, branch: str, *, old: str, new
     _update_checkout(repo, old, new)
     try:
         tx.commit()
-    except TalkgitError as exc:
+    except BaseException as exc:  # a lost CAS, or Ctrl-C: the branch did not move
         _put_back(repo, new, old, exc)
         raise
     return len(paths)
@@ -209,7 +209,7 @@ def _update_checkout(repo: GitRepo, old: str, new: str) -> None:
     _git(repo.workdir, "read-tree", "-m", "-u", old, new)
 
 
-def _put_back(repo: GitRepo, new: str, old: str, cause: TalkgitError) -> None:
+def _put_back(repo: GitRepo, new: str, old: str, cause: BaseException) -> None:
     """The branch did not move: return the checkout to ``old``, or say how to."""
     try:
         _update_checkout(repo, new, old)

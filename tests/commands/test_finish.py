@@ -73,6 +73,8 @@ def test_a_squash_brings_the_run_into_the_checked_out_branch(app: Path, done: st
     assert code == exit_codes.OK
     new = git(app, "rev-parse", "main").strip()
     assert f"finished run {done} into main: {new[:10]} (squash of 2 steps)" in out
+    assert f"git reset --keep {old[:10]}" in out
+    assert "git log -1 --format='%(trailers)' main" in out  # quoted: a shell reads ( as syntax
     assert git(app, "rev-list", "--parents", "-n1", "main").split() == [new, old]
     assert git(app, "rev-parse", "main^{tree}") == git(app, "rev-parse", f"{integration}^{{tree}}")
     assert (app / "app.py").read_text() == "def greet():\n    return 'hello'\n"
