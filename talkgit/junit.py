@@ -53,10 +53,24 @@ def read_junit(path: Path) -> TestReport | None:
 
 def _case(element: Element) -> TestCase:
     classname, name = element.get("classname", ""), element.get("name", "")
-    module = classname.rsplit(".", 1)[0] if "." in classname else classname
-    test_id = f"{module.replace('.', '/')}.py::{name}" if module else name
+    test_id = node_id(element.get("file", ""), classname, name)
     for tag, outcome in (("failure", "failed"), ("error", "error"), ("skipped", "skipped")):
         found = element.find(tag)
         if found is not None:
             return TestCase(test_id, outcome, (found.get("message") or found.text or "").strip())
     return TestCase(test_id, "passed")
+
+
+def node_id(path: str, classname: str, name: str) -> str:
+    """pytest's node id from a JUnit testcase: ("a/t.py", "a.t.C", "f") → "a/t.py::C::f".
+
+    pytest writes the classname as the file's dotted module name and the classes inside it;
+    a module that failed to collect has no classname and its dotted name as its name.
+    """
+    if not path:
+        return f"{classname}::{name}" if classname else name
+    module = path.removesuffix(".py").replace("/", ".")
+    if not classname and name == module:
+        return path
+    classes = classname[len(module) + 1 :].split(".") if classname.startswith(f"{module}.") else []
+    return "::".join([path, *classes, name])

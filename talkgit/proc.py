@@ -65,3 +65,12 @@ def cmd_output(
 def environ_without(*names: str) -> dict[str, str]:
     """A copy of the environment without ``names`` (e.g. GIT_DIR leaking from a hook)."""
     return {k: v for k, v in os.environ.items() if k not in names}
+
+
+SECRET_SUFFIXES = ("_API_KEY", "_TOKEN", "_SECRET", "_PASSWORD")
+
+
+def without_secrets(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment for code talkgit did not write (tests, tools): no keys to leak."""
+    source = os.environ if environ is None else environ
+    return {k: v for k, v in source.items() if not k.upper().endswith(SECRET_SUFFIXES)}

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from talkgit.agents.base import StepContext, StepOutcome
 from talkgit.errors import ToolError
 from talkgit.git import worktrees
 from talkgit.junit import TestReport, read_junit
-from talkgit.proc import cmd_output
+from talkgit.proc import cmd_output, without_secrets
 
 NO_TESTS_COLLECTED = 5  # pytest's exit code when it found nothing to run
-SECRET_SUFFIXES = ("_API_KEY", "_TOKEN", "_SECRET", "_PASSWORD")
 OUTPUT_TAIL_LINES = 40
 
 
@@ -32,7 +30,7 @@ class TesterAgent:
             done = cmd_output(
                 *command,
                 cwd=path,
-                env=sandboxed_environment(),
+                env=without_secrets(),
                 timeout=context.settings.test_timeout,
                 check=False,
             )
@@ -47,11 +45,6 @@ class TesterAgent:
             summary=f"tests failed: {_counts(report, f'exit {done.returncode}')}",
             detail=_failure_detail(report, tail),
         )
-
-
-def sandboxed_environment() -> dict[str, str]:
-    """The environment for agent-written code: no keys or tokens for it to leak."""
-    return {k: v for k, v in os.environ.items() if not k.upper().endswith(SECRET_SUFFIXES)}
 
 
 def _with_junit(command: list[str], junit: Path) -> list[str]:

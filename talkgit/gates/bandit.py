@@ -10,7 +10,7 @@ from typing import Literal
 from pydantic import BaseModel, ValidationError
 
 from talkgit.gates.base import Finding, GateRun, Severity, Target
-from talkgit.gates.ruff import last_line, relative_path, run_on_python_files, schema_error
+from talkgit.gates.tools import last_line, relative_path, run_on_python_files, schema_error
 from talkgit.proc import Output
 
 if sys.version_info >= (3, 11):

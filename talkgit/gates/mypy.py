@@ -12,7 +12,7 @@ from pathlib import Path
 from pydantic import BaseModel, ValidationError
 
 from talkgit.gates.base import Finding, GateRun, Severity, Target
-from talkgit.gates.ruff import last_line, relative_path, run_on_python_files, schema_error
+from talkgit.gates.tools import last_line, relative_path, run_on_python_files, schema_error
 from talkgit.proc import Output
 
 CONFIG_FILES = ("mypy.ini", ".mypy.ini", "pyproject.toml", "setup.cfg")

@@ -7,7 +7,6 @@ comparing base and head tells a test that was already failing from one that now 
 
 from __future__ import annotations
 
-import os
 import tempfile
 import time
 from collections.abc import Mapping
@@ -21,13 +20,12 @@ from defusedxml import DefusedXmlException
 
 from talkgit.errors import ToolError
 from talkgit.gates.base import Finding, GateRun, Severity, Target
-from talkgit.gates.ruff import last_line, relative_path, tool_version
-from talkgit.junit import TestCase, TestReport, read_junit
-from talkgit.proc import Output, cmd_output
+from talkgit.gates.tools import last_line, relative_path, tool_version
+from talkgit.junit import TestCase, TestReport, node_id, read_junit
+from talkgit.proc import Output, cmd_output, without_secrets
 
 NO_TESTS_COLLECTED = 5  # pytest's exit code when there is nothing to run: a pass
 TESTS_RAN = (0, 1, 2)  # passed, some failed, interrupted (e.g. a test file that cannot import)
-SECRET_SUFFIXES = ("_API_KEY", "_TOKEN", "_SECRET", "_PASSWORD")
 
 
 class _Location(NamedTuple):
@@ -99,8 +97,7 @@ class PytestGate:
         ]
 
     def _environment(self, target: Target) -> dict[str, str]:
-        source = os.environ if self.environ is None else self.environ
-        environment = {k: v for k, v in source.items() if not k.upper().endswith(SECRET_SUFFIXES)}
+        environment = without_secrets(self.environ)
         # Byte code goes to the cache, so running the tests leaves the tree as it was. Not
         # when none is written anyway: with an empty prefix every module, the standard
         # library's too, would be compiled again on every run.
@@ -163,18 +160,3 @@ def _location(case: Element, root: Path) -> _Location:
     path = relative_path(file, root) if file else ""
     test_id = node_id(path, case.get("classname", ""), case.get("name", ""))
     return _Location(test_id, path, int(line) + 1 if line.isdigit() else 0)  # pytest's are 0-based
-
-
-def node_id(path: str, classname: str, name: str) -> str:
-    """pytest's node id from a JUnit testcase: ("a/t.py", "a.t.C", "f") → "a/t.py::C::f".
-
-    pytest writes the classname as the file's dotted module name and the classes inside it;
-    a module that failed to collect has no classname and its dotted name as its name.
-    """
-    if not path:
-        return f"{classname}::{name}" if classname else name
-    module = path.removesuffix(".py").replace("/", ".")
-    if not classname and name == module:
-        return path
-    classes = classname[len(module) + 1 :].split(".") if classname.startswith(f"{module}.") else []
-    return "::".join([path, *classes, name])

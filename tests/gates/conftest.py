@@ -10,7 +10,7 @@ from textwrap import dedent
 import pytest
 
 from talkgit.gates.base import Target
-from talkgit.gates.ruff import tool_version
+from talkgit.gates.tools import tool_version
 
 MakeTarget = Callable[..., Target]
 FakeTool = Callable[[str, str], None]

@@ -28,7 +28,10 @@ def test_make_gates_keeps_the_order_asked_for_and_makes_fresh_gates() -> None:
 def test_an_unknown_gate_is_a_config_error_naming_the_known_ones() -> None:
     with pytest.raises(ConfigError) as caught:
         make_gates(["ruff", "pylint"])
-    assert str(caught.value) == "unknown gate 'pylint': the gates are bandit, mypy, placeholder, pytest, ruff"
+    assert (
+        str(caught.value)
+        == "unknown gate 'pylint': the gates are bandit, mypy, placeholder, pytest, ruff"
+    )
     assert caught.value.exit_code == exit_codes.CONFIG
 
 

@@ -1,0 +1,98 @@
+"""What the tool gates share: running a tool on the changed Python files, and reading it."""
+
+from __future__ import annotations
+
+import functools
+import importlib.metadata
+import shutil
+import sysconfig
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from talkgit.errors import ToolError
+from talkgit.gates.base import Finding, GateRun, Target
+from talkgit.proc import Output, cmd_output
+
+PYTHON_SUFFIXES = (".py", ".pyi")
+
+
+Reader = Callable[[Output], tuple[tuple[Finding, ...], str | None]]
+
+
+def run_on_python_files(
+    tool: str, target: Target, command: Callable[[list[str]], list[str]], read: Reader
+) -> GateRun:
+    """Run ``command(files)`` on the target's Python files and ``read`` its output.
+
+    No Python files: an empty pass without running the tool, so with no version either.
+    A missing tool or a time-out: a GateRun with ``error``; ``read`` says when the output
+    itself is wrong.
+    """
+    started = time.perf_counter()
+    files = python_files(target)
+    if not files:
+        return GateRun(tool, "")
+    try:
+        version = tool_version(tool)
+        output = cmd_output(*command(files), cwd=target.root, timeout=target.timeout, check=False)
+    except ToolError as exc:
+        return GateRun(tool, "", duration_s=time.perf_counter() - started, error=str(exc))
+    findings, error = read(output)
+    return GateRun(tool, version, findings, duration_s=time.perf_counter() - started, error=error)
+
+
+def python_files(target: Target) -> list[str]:
+    """The target's Python files that still exist (a change may delete some)."""
+    return [f for f in target.files if f.endswith(PYTHON_SUFFIXES) and (target.root / f).is_file()]
+
+
+def relative_path(reported: str, root: Path) -> str:
+    """``reported`` (absolute, or relative to ``root``) as a forward-slash path inside root."""
+    path = Path(reported)
+    if path.is_absolute():
+        for base in (root.resolve(), root.absolute()):
+            if path.is_relative_to(base):
+                return path.relative_to(base).as_posix()
+    return path.as_posix()
+
+
+@functools.cache
+def tool_version(*command: str) -> str:
+    """The tool's version ("0.6.9"), once per process.
+
+    A tool installed beside talkgit (the usual case: they are its dependencies) is asked
+    through its package metadata, which costs nothing; any other asks ``command --version``
+    — a whole extra process start for mypy or bandit, on every `talkgit check`.
+    """
+    installed = _installed_version(command[0]) if len(command) == 1 else None
+    if installed is not None:
+        return installed
+    words = cmd_output(*command, "--version").stdout.split()
+    return words[1] if len(words) > 1 else " ".join(words)
+
+
+def _installed_version(tool: str) -> str | None:
+    found = shutil.which(tool)
+    ours = Path(sysconfig.get_path("scripts")).resolve()
+    if found is None or Path(found).resolve().parent != ours:
+        return None
+    try:
+        return importlib.metadata.version(tool)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def last_line(output: Output) -> str:
+    """The line of a failed tool's output that most likely says why (stderr first)."""
+    lines = (output.stderr or output.stdout).strip().splitlines()
+    return lines[-1].strip() if lines else "no output"
+
+
+def schema_error(exc: ValidationError) -> str:
+    """The first thing wrong with a tool's JSON, on one line."""
+    error = exc.errors()[0]
+    where = ".".join(str(part) for part in error["loc"])
+    return f"{error['msg']} at {where}" if where else str(error["msg"])
