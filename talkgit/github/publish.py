@@ -5,8 +5,9 @@ What goes where:
 - one sticky summary comment, found again by its hidden marker on a comment by the
   token's own user, and updated in place;
 - a review comment for each new finding (and LLM remark) on a line inside the diff, at
-  most 30 per review, each ending in a fingerprint marker: a re-run posts only what is
-  not there yet, and removes (or, when people replied, marks resolved) what is gone;
+  most 30 per review and 90 in all, each ending in a fingerprint marker: a re-run posts
+  only what is not there yet, and removes (or, when people replied, marks resolved) what
+  is gone;
 - check-run annotations, 50 per request, for the findings no review comment carries;
 - the job summary and a SARIF file, whatever the token may do;
 - workflow-command annotations (``::error file=…::``) for every finding GitHub did not
@@ -59,6 +60,7 @@ from talkgit.github.summary import (
 
 PLAN_SCHEMA: Final = "talkgit.publish/v1"
 REVIEW_BATCH: Final = 30
+MAX_REVIEW_COMMENTS: Final = 90  # more is noise on one pull request; the rest are annotations
 ANNOTATION_BATCH: Final = 50
 WORKFLOW_ANNOTATION_LIMIT: Final = 10  # GitHub shows 10 of each kind per step
 CHECK_NAME: Final = "talkgit"
@@ -222,7 +224,7 @@ def plan_publication(
         verdict=data.overall,
         new_findings=len(findings),
         summary=render_summary(data, run_url=run_url, head_sha=pr.head_sha),
-        comments=tuple(_unique(comments, _comment_key)),
+        comments=tuple(_unique(comments, _comment_key)[:MAX_REVIEW_COMMENTS]),
         annotations=tuple(_annotation(f) for f in findings),
     )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import re
@@ -20,6 +21,7 @@ from talkgit.github.diff import LineComment, PullDiff, pull_diff
 from talkgit.github.event import PullRequest, RunnerFiles, WorkflowRun
 from talkgit.github.publish import (
     ANNOTATION_BATCH,
+    MAX_REVIEW_COMMENTS,
     REVIEW_BATCH,
     PublishResult,
     escape_data,
@@ -63,7 +65,7 @@ def finding(
     rule: str = "F401",
     message: str = "`os` imported but unused",
 ) -> Finding:
-    fingerprint = f"{abs(hash((path, line, rule, message))):064x}"[:64]
+    fingerprint = hashlib.sha256(f"{path}:{line}:{rule}:{message}".encode()).hexdigest()
     return Finding("ruff", rule, severity, path, line, 1, message, fingerprint)
 
 
@@ -202,6 +204,18 @@ def test_at_most_thirty_comments_go_in_one_review(github, client, run):
     assert result.review_comments_posted == 70
     for request in reviews_posted(github):
         assert request.body["commit_id"] == HEAD and request.body["event"] == "COMMENT"
+
+
+def test_past_the_cap_findings_on_diff_lines_become_annotations(github, client, run):
+    findings = [finding(line=n, severity=Severity.HIGH) for n in range(1, 81)]
+    findings += [finding(line=n, rule="E501") for n in range(1, 21)]
+
+    result = run(client, review(*findings))
+
+    assert result.review_comments_posted == MAX_REVIEW_COMMENTS
+    (check,) = github.check_runs.values()
+    assert len(check["annotations"]) == 100 - MAX_REVIEW_COMMENTS
+    assert {a["title"] for a in check["annotations"]} == {"ruff E501"}  # the least severe
 
 
 def test_a_comment_whose_finding_is_gone_is_deleted_or_marked_resolved_if_replied_to(
