@@ -62,6 +62,7 @@ PLAN_SCHEMA: Final = "talkgit.publish/v1"
 REVIEW_BATCH: Final = 30
 MAX_REVIEW_COMMENTS: Final = 90  # more is noise on one pull request; the rest are annotations
 ANNOTATION_BATCH: Final = 50
+MAX_ANNOTATIONS: Final = 1_000  # 20 requests; the job summary and SARIF list every finding
 WORKFLOW_ANNOTATION_LIMIT: Final = 10  # GitHub shows 10 of each kind per step
 CHECK_NAME: Final = "talkgit"
 DEFAULT_BOT: Final = "github-actions[bot]"  # the GITHUB_TOKEN's user, if GitHub will not say
@@ -105,8 +106,8 @@ class PublishPlan(BaseModel):
     verdict: Verdict
     new_findings: int = Field(ge=0)
     summary: str = Field(max_length=COMMENT_LIMIT)
-    comments: tuple[LineComment, ...] = Field(default=(), max_length=2_000)
-    annotations: tuple[Annotation, ...] = Field(default=(), max_length=20_000)
+    comments: tuple[LineComment, ...] = Field(default=(), max_length=MAX_REVIEW_COMMENTS)
+    annotations: tuple[Annotation, ...] = Field(default=(), max_length=MAX_ANNOTATIONS)
 
 
 @dataclass(frozen=True)
@@ -225,7 +226,7 @@ def plan_publication(
         new_findings=len(findings),
         summary=render_summary(data, run_url=run_url, head_sha=pr.head_sha),
         comments=tuple(_unique(comments, _comment_key)[:MAX_REVIEW_COMMENTS]),
-        annotations=tuple(_annotation(f) for f in findings),
+        annotations=tuple(_annotation(f) for f in findings[:MAX_ANNOTATIONS]),
     )
 
 

@@ -85,7 +85,7 @@ def render_summary(
         + llm
         + footer
     )
-    return _hard_cut(text, limit) + "\n"
+    return _hard_cut(text, limit - 1) + "\n"
 
 
 # --- sections ---------------------------------------------------------------------------------

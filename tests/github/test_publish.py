@@ -21,6 +21,7 @@ from talkgit.github.diff import LineComment, PullDiff, pull_diff
 from talkgit.github.event import PullRequest, RunnerFiles, WorkflowRun
 from talkgit.github.publish import (
     ANNOTATION_BATCH,
+    MAX_ANNOTATIONS,
     MAX_REVIEW_COMMENTS,
     REVIEW_BATCH,
     PublishResult,
@@ -339,6 +340,19 @@ def test_annotations_outside_the_diff_go_to_the_check_run_fifty_at_a_time(github
     assert created[0].body["status"] == "in_progress" and created[0].body["head_sha"] == HEAD
     assert (check["status"], check["conclusion"]) == ("completed", "failure")
     assert check["output"]["summary"].startswith(SUMMARY_MARKER)
+
+
+def test_a_flood_of_findings_is_capped_not_a_crash(github, client, run):
+    flood = [finding("docs/conf.py", n, Severity.LOW) for n in range(1, 1500)]
+    flood.append(finding("docs/conf.py", 2000, Severity.HIGH))
+
+    result = run(client, review(*flood))
+
+    (check,) = github.check_runs.values()
+    assert result.check_annotations == len(check["annotations"]) == MAX_ANNOTATIONS
+    assert check["annotations"][0]["start_line"] == 2000  # the most severe is kept
+    assert "#### New findings (1500)" in run.summary.read_text()
+    assert result.problems == ()
 
 
 @pytest.mark.parametrize(

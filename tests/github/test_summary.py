@@ -182,10 +182,16 @@ def test_any_report_fits_its_limit_and_counts_what_it_left_out(count, size, limi
 
     text = render_summary(data, limit=limit)
 
-    assert len(text) <= limit
+    assert len(text) <= limit and text.endswith("\n")
     shown = sum(1 for line in text.splitlines() if line.startswith("- `pkg/m"))
     more = re.search(r"- … (\d+) more new findings", text)
     assert shown + (int(more.group(1)) if more else 0) == count
+
+
+def test_a_limit_below_the_fixed_parts_still_holds_with_a_visible_cut():
+    text = render_summary(DATA, limit=120)
+    assert len(text) == 120
+    assert text.endswith("… (cut to fit GitHub's comment limit)\n")
 
 
 def test_code_span_survives_backticks_and_bars_and_cuts_long_text():
