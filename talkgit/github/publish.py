@@ -59,6 +59,7 @@ from talkgit.github.summary import (
 )
 
 PLAN_SCHEMA: Final = "talkgit.publish/v1"
+PLAN_FILE: Final = "talkgit-publish.json"  # its name inside a saved-results directory
 REVIEW_BATCH: Final = 30
 MAX_REVIEW_COMMENTS: Final = 90  # more is noise on one pull request; the rest are annotations
 ANNOTATION_BATCH: Final = 50

@@ -23,6 +23,7 @@ from talkgit.github.publish import (
     ANNOTATION_BATCH,
     MAX_ANNOTATIONS,
     MAX_REVIEW_COMMENTS,
+    PLAN_FILE,
     REVIEW_BATCH,
     PublishResult,
     escape_data,
@@ -30,6 +31,7 @@ from talkgit.github.publish import (
     finding_marker,
     load_plan,
     plan_publication,
+    post,
     publish,
     pull_for_plan,
     save_plan,
@@ -479,21 +481,22 @@ def test_escaped_properties_cannot_end_the_property_or_the_command(text):
 # --- plans saved between workflows, outputs ---------------------------------------------------
 
 
-def test_a_saved_plan_reads_back_and_posts_the_same(github, client, tmp_path, run):
+def test_a_saved_plan_reads_back_and_posts_the_same(github, client, tmp_path):
     plan = plan_publication(
         PR,
         review(finding(), finding("docs/conf.py", 1)),
         pull_diff([_file("pkg/mod.py", NEW_FILE)]),
     )
-    save_plan(tmp_path / "results" / "plan.json", plan)
+    saved = tmp_path / "results" / PLAN_FILE
+    save_plan(saved, plan)
 
-    loaded = load_plan(tmp_path / "results" / "plan.json")
+    loaded = load_plan(saved)
 
     assert loaded == plan
-    assert (
-        json.loads((tmp_path / "results" / "plan.json").read_text())["schema"]
-        == "talkgit.publish/v1"
-    )
+    assert json.loads(saved.read_text())["schema"] == "talkgit.publish/v1"
+    result = post(client, PR, loaded, writable=True, stream=io.StringIO())
+    assert result.comment_created and result.review_comments_posted == 1
+    assert result.check_annotations == 1
 
 
 def test_a_tampered_plan_is_refused(tmp_path):
