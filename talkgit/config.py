@@ -17,7 +17,7 @@ import os
 import re
 import shlex
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from contextvars import ContextVar
 from decimal import Decimal
 from pathlib import Path
@@ -38,7 +38,7 @@ from pydantic_settings import (
 )
 
 from talkgit.errors import ConfigError
-from talkgit.gates.policy import DEFAULT_POLICY, GatePolicy
+from talkgit.gates.policy import DEFAULT_POLICY, GATE_DEFAULTS, GatePolicy
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -198,7 +198,10 @@ class Settings(BaseSettings):
 
     def gate_policy(self, gate: str) -> GatePolicy:
         """The policy under ``gates.<gate>``, or the default one (block, from ``low``)."""
-        return self.gates.get(gate, DEFAULT_POLICY)
+        return self.gates.get(gate) or GATE_DEFAULTS.get(gate, DEFAULT_POLICY)
+
+    def gate_policies(self, gates: Sequence[str]) -> dict[str, GatePolicy]:
+        return {gate: self.gate_policy(gate) for gate in gates}
 
     def call_timeout_for(self, agent: str) -> float:
         """Seconds per model call for ``agent``: ``agents.<agent>.timeout`` > ``call_timeout``."""

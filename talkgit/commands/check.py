@@ -42,7 +42,7 @@ def check(
         repo,
         change,
         gates=settings.check_gates,
-        policies=settings.gates,
+        policies=settings.gate_policies(settings.check_gates),
         waivers=load_waivers(read),
         today=date.today(),
         timeout=settings.test_timeout,

@@ -21,6 +21,7 @@ from talkgit.engine.runner import Runner
 from talkgit.engine.runs import StoredRun, create_run, latest_run, new_record, open_run
 from talkgit.engine.state import RunRecord, load_pending
 from talkgit.errors import ModelError, TalkgitError, UsageError
+from talkgit.gates.policy import load_waivers
 from talkgit.git.ledger import Ledger
 from talkgit.git.names import integration_branch, short_branch
 from talkgit.git.repo import GitRepo
@@ -197,6 +198,7 @@ def _runner(
         agents=agents,
         reporter=reporter,
         model_override=options.model,
+        waivers=load_waivers(read_from_directory(repo.workdir)),
     )
 
 

@@ -11,10 +11,10 @@ import json
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from talkgit.agents.base import Agent, Completer, StepContext, StepOutcome
@@ -38,17 +38,30 @@ from talkgit.engine.state import (
     run_file,
 )
 from talkgit.errors import ModelError, TalkgitError
+from talkgit.gates.change import Change, judge
+from talkgit.gates.evaluate import GateReport
+from talkgit.gates.policy import Waiver
+from talkgit.gates.render import render_text
 from talkgit.git import worktrees
 from talkgit.git.ledger import Ledger, dump_json
 from talkgit.git.merge import MergeConflict, merge
 from talkgit.git.names import integration_branch, step_branch
 from talkgit.git.repo import GitRepo
+from talkgit.git.snapshot import changed_paths
 from talkgit.git.trailers import add_trailers
 from talkgit.git.transaction import Transaction
+from talkgit.git.trees import create_commit
 from talkgit.git.treeview import CommitTree
 from talkgit.llm.types import Message, Reply
 from talkgit.provenance.record import stage_step
-from talkgit.provenance.schema import GitRecord, StepNote, StepRef, UsageRecord, model_label
+from talkgit.provenance.schema import (
+    GateRecord,
+    GitRecord,
+    StepNote,
+    StepRef,
+    UsageRecord,
+    model_label,
+)
 from talkgit.provenance.trailers import StepTrailers
 
 MAX_REDOS = 2  # attempts to redo a step whose merge conflicted
@@ -67,7 +80,17 @@ class Job:
     base: str
     feedback: str = ""
     for_step: str | None = None
+    judge_base: str = ""  # what the gates compare with (the base, unless fixing a rejection)
+    lane: int = 0  # which lane runs it: names its private worktrees and gate caches
     started: datetime = field(default_factory=now)
+
+
+@dataclass(frozen=True)
+class Attempted:
+    """What a lane hands back: the agent's outcome and, for a change, the gates' report."""
+
+    outcome: StepOutcome
+    report: GateReport | None = None
 
 
 def usage_of(replies: tuple[Reply, ...]) -> UsageRecord:
@@ -101,6 +124,7 @@ class Runner:
         plan: Plan | None = None,
         attempts: list[AttemptRecord] | None = None,
         model_override: str | None = None,
+        waivers: Sequence[Waiver] = (),
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.repo, self.ledger, self.record = repo, ledger, record
@@ -111,6 +135,8 @@ class Runner:
         self.queue: list[Pending] = []
         self.busy: set[str] = set()
         self.failed: set[str] = set()
+        self.waivers = tuple(waivers)
+        self._free_lanes = set(range(record.parallel))
         self._conflicts: dict[int, tuple[str, ...]] = {}
         self._unsaved_plan: dict[str, bytes | None] = {}
         self._started = clock()
@@ -212,7 +238,7 @@ class Runner:
     def execute(self) -> RunRecord:
         """Run every remaining step of the plan; returns the final run record (also saved)."""
         self.save_run(status="running", reason="")
-        running: dict[Future[StepOutcome], Job] = {}
+        running: dict[Future[Attempted], Job] = {}
         try:
             self._loop(running)
         except KeyboardInterrupt:
@@ -227,7 +253,7 @@ class Runner:
             raise
         return self._conclude()
 
-    def _loop(self, running: dict[Future[StepOutcome], Job]) -> None:
+    def _loop(self, running: dict[Future[Attempted], Job]) -> None:
         self._fill(running)
         while running:
             done, _ = wait(running, return_when=FIRST_COMPLETED)
@@ -237,14 +263,14 @@ class Runner:
                 # then runs while the other finished lanes are being merged.
                 self._fill(running)
 
-    def _fill(self, running: dict[Future[StepOutcome], Job]) -> None:
+    def _fill(self, running: dict[Future[Attempted], Job]) -> None:
         if self._stop_reason() is None and not self.failed:
             for job in self._next_jobs(self.record.parallel - len(running)):
                 running[self._launch(job)] = job
 
-    def _launch(self, job: Job) -> Future[StepOutcome]:
+    def _launch(self, job: Job) -> Future[Attempted]:
         """Run ``job`` in its own lane: a daemon thread, so Ctrl-C is never kept waiting."""
-        future: Future[StepOutcome] = Future()
+        future: Future[Attempted] = Future()
 
         def lane() -> None:
             try:
@@ -280,14 +306,17 @@ class Runner:
         # Kept in memory until the attempt is settled: an attempt that dies before then
         # made no branch, so a resumed run may reuse its number.
         self.record = self.record.model_copy(update={"attempts": index})
+        base = pending.base or self.integration
         job = Job(
             pending.step,
             pending.attempt,
             pending.kind,
             index,
-            self.integration,
+            base,
             pending.feedback,
             pending.for_step,
+            judge_base=pending.judge_base or base,
+            lane=self._free_lanes.pop(),
         )
         model = self._agent_model(job.step)
         who = job.step.agent + (f", {model_label(model)}" if model else "")
@@ -298,7 +327,7 @@ class Runner:
         """The model a step's agent will use, or None for agents that use none (tester)."""
         return self.model_for(step.agent, step) if self.agents[step.agent].needs_model else None
 
-    def _run_job(self, job: Job) -> StepOutcome:
+    def _run_job(self, job: Job) -> Attempted:
         agent = self.agents[job.step.agent]
         context = StepContext(
             run_id=self.record.run,
@@ -311,46 +340,82 @@ class Runner:
             model=self._agent_model(job.step),
             api_base=self.settings.api_base_for(agent.name),
             feedback=job.feedback,
-            worktree_name=f"{self.record.run}-{job.index:02d}",
+            worktree_name=self._lane_name(job),
         )
-        try:
-            return agent.run(context)
-        finally:
-            worktrees.remove(self.repo, context.worktree_name)
+        outcome = agent.run(context)
+        if not (outcome.ok and outcome.changes and self.settings.run_gates):
+            return Attempted(outcome)
+        return Attempted(outcome, self._gate(job, outcome))
+
+    def _gate(self, job: Job, outcome: StepOutcome) -> GateReport:
+        """The gates on what this attempt changed, judged against where its step began."""
+        with self.repo.lock:  # libgit2 objects are not to be written from two threads at once
+            probe = create_commit(
+                self.repo, base=job.base, changes=outcome.changes, message="talkgit gate probe\n"
+            )
+        change = Change(probe, job.judge_base, changed_paths(self.repo, job.judge_base, probe))
+        return judge(
+            self.repo,
+            change,
+            gates=self.settings.run_gates,
+            policies=self.settings.gate_policies(self.settings.run_gates),
+            waivers=self.waivers,
+            today=date.today(),
+            lane=self._lane_name(job),
+            timeout=self.settings.test_timeout,
+        )
+
+    def _lane_name(self, job: Job) -> str:
+        return f"{self.record.run}-lane{job.lane}"
+
+    def remove_worktrees(self) -> None:
+        """The lanes' private worktrees go with the run (their caches stay for the next)."""
+        for lane in range(self.record.parallel):
+            name = f"{self.record.run}-lane{lane}"
+            for worktree in (name, f"{name}-head", f"{name}-base"):
+                worktrees.remove(self.repo, worktree)
 
     # -- settling a finished attempt -----------------------------------------------------
 
-    def _settle(self, job: Job, future: Future[StepOutcome]) -> None:
+    def _settle(self, job: Job, future: Future[Attempted]) -> None:
         """Record a finished attempt and decide what follows, in one transaction.
 
         The step's branch and note, the integration branch, the attempt record, the run
         record and the queue of pending fixes move together: a crash at any instant
         leaves either all of it or none of it, and a resumed run continues from there.
         """
+        self._free_lanes.add(job.lane)
         try:
-            outcome = future.result()
+            attempted = future.result()
         except ModelError:
             raise
         except TalkgitError as exc:
-            outcome = StepOutcome(ok=False, summary="the agent failed", detail=str(exc))
+            failed = StepOutcome(ok=False, summary="the agent failed", detail=str(exc))
+            attempted = Attempted(failed)
+        outcome, report = attempted.outcome, attempted.report
         tx = Transaction(self.repo, message=f"talkgit settle {job.index:02d}-{job.step.id}")
         with self.repo.lock:
-            commit, status, merged = self._integrate(tx, job, outcome)
-            record = self._remember(job, outcome, status, commit, merged)
-            self._follow_up(job, outcome, status, merged)
+            commit, status, merged = self._integrate(tx, job, outcome, report)
+            record = self._remember(job, outcome, status, commit, merged, report)
+            self._follow_up(job, outcome, status, commit, report)
             self._persist(tx, job, outcome, record)
+        summary = outcome.summary
+        if report is not None and report.gates:
+            summary += " — gates " + " ".join(f"{g}={v}" for g, v in report.verdicts().items())
         style = {"merged": "green", "passed": "green", "failed": "red"}.get(status, "yellow")
-        self.reporter.line(f"[{job.index:02d}] {job.step.id}: {status} - {outcome.summary}", style)
+        self.reporter.line(f"[{job.index:02d}] {job.step.id}: {status} - {summary}", style)
 
     def _integrate(
-        self, tx: Transaction, job: Job, outcome: StepOutcome
+        self, tx: Transaction, job: Job, outcome: StepOutcome, report: GateReport | None
     ) -> tuple[str | None, AttemptStatus, str | None]:
-        """Stage the step's commit and its merge into the integration branch (in ``tx``)."""
+        """Stage the step's commit and, when the gates let it, its merge (in ``tx``)."""
         if not outcome.ok:
             return None, "failed", None
         if not outcome.changes:
             return None, "passed", None
-        commit = self._stage_commit(tx, job, outcome)
+        commit = self._stage_commit(tx, job, outcome, report)
+        if report is not None and (report.blocking or report.tool_failed):
+            return commit, "rejected", None
         head = self.integration
         try:
             merged = merge(self.repo, head, commit, _merge_message(job))
@@ -361,7 +426,12 @@ class Runner:
         return commit, "merged", merged
 
     def _follow_up(
-        self, job: Job, outcome: StepOutcome, status: AttemptStatus, merged: str | None
+        self,
+        job: Job,
+        outcome: StepOutcome,
+        status: AttemptStatus,
+        commit: str | None,
+        report: GateReport | None,
     ) -> None:
         """Update the queue, the busy and failed sets after an attempt: what runs next."""
         if status == "passed" or (status == "merged" and job.kind != "fix"):
@@ -371,8 +441,31 @@ class Runner:
             self.queue.append(Pending(target, self._attempt_number(target.id), "redo", ""))
         elif status == "conflict":
             self._after_conflict(job, self._conflicts.pop(job.index, ()))
+        elif status == "rejected" and commit is not None and report is not None:
+            self._after_rejection(job, commit, report)
         elif status == "failed":
             self._after_failure(job, outcome)
+
+    def _after_rejection(self, job: Job, commit: str, report: GateReport) -> None:
+        """The gates said no: the coder fixes its own commit, as a new attempt of the step."""
+        rejections = sum(
+            1 for a in self.attempts if a.step == job.step.id and a.status == "rejected"
+        )
+        if rejections > self.settings.max_fix_attempts:
+            self._give_up(job, f"the gates rejected it {rejections} times")
+            return
+        feedback = "The gates rejected your change; fix these findings:\n" + render_text(report)
+        self.queue.append(
+            Pending(
+                job.step,
+                job.attempt + 1,
+                job.kind,
+                feedback,
+                job.for_step,
+                base=commit,
+                judge_base=job.judge_base,
+            )
+        )
 
     def _after_conflict(self, job: Job, paths: tuple[str, ...]) -> None:
         if job.attempt > MAX_REDOS:
@@ -432,10 +525,13 @@ class Runner:
 
     # -- writing -------------------------------------------------------------------------
 
-    def _stage_commit(self, tx: Transaction, job: Job, outcome: StepOutcome) -> str:
+    def _stage_commit(
+        self, tx: Transaction, job: Job, outcome: StepOutcome, report: GateReport | None
+    ) -> str:
         agent = job.step.agent
         model = model_label(self.model_for(agent, job.step) or "none")
-        trailers = StepTrailers(self.record.run, job.index, job.step.id, agent, (model,))
+        verdicts = tuple(report.verdicts().items()) if report is not None else ()
+        trailers = StepTrailers(self.record.run, job.index, job.step.id, agent, (model,), verdicts)
         message = add_trailers(_commit_message(job, outcome), trailers.to_trailers())
         finished = now()
         last = outcome.replies[-1] if outcome.replies else None
@@ -455,6 +551,7 @@ class Runner:
                 response_sha256=last.response_sha256 if last else "",
                 usage=usage_of(outcome.replies),
                 git=GitRecord(commit=commit, tree=tree, base=job.base),
+                gates=_gate_records(report),
                 started=job.started,
                 finished=finished,
             )
@@ -477,6 +574,7 @@ class Runner:
         status: AttemptStatus,
         commit: str | None,
         merged: str | None,
+        report: GateReport | None = None,
     ) -> AttemptRecord:
         """Add the attempt to the in-memory state: attempts, usage, stalls."""
         usage = usage_of(outcome.replies)
@@ -495,6 +593,7 @@ class Runner:
             commit=commit,
             branch=step_branch(self.record.run, job.index, job.step.id) if commit else None,
             integration=merged,
+            gates=dict(report.verdicts()) if report is not None else {},
             usage=usage,
             started=job.started,
             finished=now(),
@@ -543,6 +642,7 @@ class Runner:
         return None
 
     def _conclude(self) -> RunRecord:
+        self.remove_worktrees()
         remaining = [s.id for s in self.plan.steps if s.id not in self.completed]
         if not remaining:
             self.save_run(status="done", reason="")
@@ -560,6 +660,21 @@ def _commit_message(job: Job, outcome: StepOutcome) -> str:
     body = f"talkgit {job.step.agent}, {what}: {' '.join(outcome.summary.split())}"
     # A line of "---" would end the message for `git interpret-trailers` but not for `git log`.
     return f"{subject.replace('---', '- - -')}\n\n{body}\n"
+
+
+def _gate_records(report: GateReport | None) -> tuple[GateRecord, ...]:
+    if report is None:
+        return ()
+    return tuple(
+        GateRecord(
+            tool=result.tool,
+            version=result.version,
+            verdict=result.verdict,
+            counts=result.counts,
+            duration_s=round(result.duration_s, 3),
+        )
+        for result in report.gates
+    )
 
 
 def _merge_message(job: Job) -> str:

@@ -15,7 +15,7 @@ from talkgit.git.ledger import Ledger, dump_json
 from talkgit.provenance.schema import UsageRecord
 
 RunStatus = Literal["planning", "running", "done", "failed", "stopped", "interrupted"]
-AttemptStatus = Literal["merged", "passed", "failed", "conflict"]
+AttemptStatus = Literal["merged", "passed", "failed", "conflict", "rejected"]
 AttemptKind = Literal["step", "fix", "redo"]
 FINISHED_STATUSES = ("merged", "passed")
 
@@ -73,6 +73,7 @@ class AttemptRecord(_State):
     commit: str | None = None
     branch: str | None = None
     integration: str | None = None  # the integration head after this attempt merged
+    gates: dict[str, str] = Field(default_factory=dict)  # gate -> verdict, for coder attempts
     usage: UsageRecord = UsageRecord()
     started: datetime
     finished: datetime
@@ -95,6 +96,8 @@ class Pending:
     kind: AttemptKind
     feedback: str
     for_step: str | None = None
+    base: str | None = None  # start here instead of the integration head (a rejected commit)
+    judge_base: str | None = None  # what the gates compare with, when not ``base``
 
 
 PENDING_FILE = "pending.json"

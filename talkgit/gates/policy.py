@@ -46,6 +46,9 @@ class GatePolicy(BaseModel):
 
 
 DEFAULT_POLICY = GatePolicy()
+# bandit's low-severity findings (`import subprocess`, `assert`) flag ordinary code; by
+# default they are listed and never block. Configuration replaces these, gate by gate.
+GATE_DEFAULTS: dict[str, GatePolicy] = {"bandit": GatePolicy(severity=Severity.MEDIUM)}
 
 
 # --- waivers ---------------------------------------------------------------------------------

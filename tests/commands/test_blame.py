@@ -28,7 +28,7 @@ from talkgit.provenance.record import record_step
 from talkgit.provenance.schema import GitRecord, RunNote, StepNote, StepRef, UsageRecord
 from talkgit.provenance.trailers import RunTrailers, StepTrailers
 from tests.support.gitrepo import commit_file, git, make_repo
-from tests.support.scripts import edit, plan_reply, scripted_model
+from tests.support.scripts import NO_GATES, edit, plan_reply, scripted_model
 
 RUN = "ab12cd34"
 WHEN = datetime(2026, 1, 1, tzinfo=timezone.utc)
@@ -212,7 +212,7 @@ def _real_run(repo: Path, tmp_path: Path) -> str:
     model = scripted_model(tmp_path, {"planner": [plan], "coder": [fix]}, "blame-script")
     progress = io.StringIO()
     options, reporter = RunOptions(model=model), PlainReporter(progress)
-    code = run(repo, "fix greet", options, out=io.StringIO(), reporter=reporter, environ={})
+    code = run(repo, "fix greet", options, out=io.StringIO(), reporter=reporter, environ=NO_GATES)
     assert code == exit_codes.OK, progress.getvalue()
     return git(repo, "for-each-ref", "--format=%(refname:lstrip=3)", "refs/talkgit/runs").strip()
 

@@ -19,7 +19,7 @@ from talkgit.errors import NotFoundError, UsageError
 from talkgit.git import worktrees
 from talkgit.git.repo import GitRepo
 from tests.support.gitrepo import fsck, git, make_repo, user_state
-from tests.support.scripts import edit, plan_reply, scripted_model
+from tests.support.scripts import NO_GATES, edit, plan_reply, scripted_model
 
 FILES = {"app.py": "def greet():\n    return 'helo'\n", "README.md": "# app\n"}
 PLAN = plan_reply(("fix", "coder", []), files={"fix": ["app.py"]})
@@ -37,7 +37,12 @@ def _new_run(app: Path, tmp_path: Path, name: str = "script") -> str:
     model = scripted_model(tmp_path, {"planner": [PLAN], "coder": [FIX]}, name=name)
     options = RunOptions(model=model)
     run(
-        app, "fix it", options, out=io.StringIO(), reporter=PlainReporter(io.StringIO()), environ={}
+        app,
+        "fix it",
+        options,
+        out=io.StringIO(),
+        reporter=PlainReporter(io.StringIO()),
+        environ=NO_GATES,
     )
     (run_id,) = set(_runs(app)) - before
     return run_id

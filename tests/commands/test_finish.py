@@ -21,7 +21,7 @@ from talkgit.git.repo import GitRepo
 from talkgit.git.trailers import parse_trailers
 from talkgit.provenance.trailers import RunTrailers, StepTrailers, check_talkgit_trailers
 from tests.support.gitrepo import commit_file, fsck, git, make_repo, user_state
-from tests.support.scripts import edit, plan_reply, scripted_model
+from tests.support.scripts import NO_GATES, edit, plan_reply, scripted_model
 
 FILES = {"app.py": "def greet():\n    return 'helo'\n", "README.md": "# app\n", "notes.txt": "n\n"}
 PLAN = plan_reply(("fix", "coder", []), ("guide", "coder", ["fix"]), files={"fix": ["app.py"]})
@@ -38,7 +38,14 @@ def app(tmp_path: Path) -> Path:
 def _run(app: Path, tmp_path: Path, *, task: str = TASK, max_steps: int | None = None) -> str:
     model = scripted_model(tmp_path, {"planner": [PLAN], "coder": [FIX, GUIDE]})
     options = RunOptions(model=model, max_steps=max_steps)
-    run(app, task, options, out=io.StringIO(), reporter=PlainReporter(io.StringIO()), environ={})
+    run(
+        app,
+        task,
+        options,
+        out=io.StringIO(),
+        reporter=PlainReporter(io.StringIO()),
+        environ=NO_GATES,
+    )
     return git(app, "for-each-ref", "--format=%(refname:lstrip=3)", "refs/talkgit/runs").strip()
 
 

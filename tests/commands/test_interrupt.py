@@ -18,7 +18,7 @@ from talkgit.engine.report import PlainReporter
 from tests.support.gitrepo import git, make_repo
 from tests.support.openai_server import OpenAIServer
 from tests.support.routing import RunRouter
-from tests.support.scripts import edit, plan_reply
+from tests.support.scripts import NO_GATES, edit, plan_reply
 
 MODEL = "openai/gpt-4o-mini"
 
@@ -39,6 +39,7 @@ def test_ctrl_c_stops_at_once_and_resume_finishes_without_replanning(tmp_path: P
             **os.environ,
             "OPENAI_API_KEY": "sk-test-interrupt",
             "TALKGIT_API_BASE": server.base_url,
+            **NO_GATES,
         }
         proc = subprocess.Popen(
             [sys.executable, "-m", "talkgit", "run", "--model", MODEL, "add one.py"],
@@ -63,7 +64,11 @@ def test_ctrl_c_stops_at_once_and_resume_finishes_without_replanning(tmp_path: P
         assert not list((repo / ".git").rglob("*.lock"))
 
         router.hold = 0.0
-        environ = {"OPENAI_API_KEY": "sk-test-interrupt", "TALKGIT_API_BASE": server.base_url}
+        environ = {
+            "OPENAI_API_KEY": "sk-test-interrupt",
+            "TALKGIT_API_BASE": server.base_url,
+            **NO_GATES,
+        }
         code = resume(
             repo,
             run_id,

@@ -13,7 +13,7 @@ from talkgit.engine.plan import PlanError
 from talkgit.engine.report import PlainReporter
 from talkgit.errors import ModelError, UsageError
 from tests.support.gitrepo import fsck, git, make_repo, user_state
-from tests.support.scripts import edit, plan_reply, scripted_model
+from tests.support.scripts import NO_GATES, edit, plan_reply, scripted_model
 
 FILES = {"app.py": "def greet():\n    return 'helo'\n", "README.md": "# app\n"}
 
@@ -34,7 +34,7 @@ def _run(
     out, progress = io.StringIO(), io.StringIO()
     options = RunOptions(model=model, max_steps=max_steps)
     reporter = PlainReporter(progress)
-    code = run(repo, task, options, dry_run=dry_run, out=out, reporter=reporter, environ={})
+    code = run(repo, task, options, dry_run=dry_run, out=out, reporter=reporter, environ=NO_GATES)
     return code, out.getvalue(), progress.getvalue()
 
 
@@ -136,7 +136,7 @@ def test_a_step_budget_stops_cleanly_and_resume_finishes_without_new_calls(
         RunOptions(model=model, max_steps=5),
         out=io.StringIO(),
         reporter=PlainReporter(progress),
-        environ={},
+        environ=NO_GATES,
     )
     assert code == exit_codes.OK, progress.getvalue()
     integration = f"talkgit/{run_id}/integration"
@@ -196,7 +196,7 @@ def test_the_wall_time_budget_stops_before_any_step(app: Path, tmp_path: Path) -
     model = scripted_model(tmp_path, {"planner": [GOOD_PLAN], "coder": [GOOD_EDIT]})
     out = io.StringIO()
     options = RunOptions(model=model, timeout=0.001)
-    code = run(app, "t", options, out=out, reporter=PlainReporter(io.StringIO()), environ={})
+    code = run(app, "t", options, out=out, reporter=PlainReporter(io.StringIO()), environ=NO_GATES)
     assert code == exit_codes.FAILURE
     assert "time budget reached" in out.getvalue()
 
@@ -204,7 +204,7 @@ def test_the_wall_time_budget_stops_before_any_step(app: Path, tmp_path: Path) -
 def test_json_output_and_runs_and_show(app: Path, tmp_path: Path) -> None:
     model = scripted_model(tmp_path, {"planner": [GOOD_PLAN], "coder": [GOOD_EDIT]})
     out = io.StringIO()
-    code = run(app, "fix it", RunOptions(model=model), as_json=True, out=out, environ={})
+    code = run(app, "fix it", RunOptions(model=model), as_json=True, out=out, environ=NO_GATES)
     document = json.loads(out.getvalue())
     assert code == exit_codes.OK
     run_id = document["run"]["run"]

@@ -17,7 +17,7 @@ from talkgit.git.remote import SyncReport
 from talkgit.git.repo import GitRepo
 from talkgit.git.transaction import Transaction
 from tests.support.gitrepo import fsck, git, make_repo, user_state
-from tests.support.scripts import edit, plan_reply, scripted_model
+from tests.support.scripts import NO_GATES, edit, plan_reply, scripted_model
 
 FILES = {"app.py": "def greet():\n    return 'helo'\n", "README.md": "# app\n"}
 
@@ -47,7 +47,9 @@ def run_agent(repo: Path, tmp_path: Path, path: str, old: str, new: str) -> str:
     progress = io.StringIO()
     options = RunOptions(model=model)
     reporter = PlainReporter(progress)
-    code = run(repo, f"edit {path}", options, out=io.StringIO(), reporter=reporter, environ={})
+    code = run(
+        repo, f"edit {path}", options, out=io.StringIO(), reporter=reporter, environ=NO_GATES
+    )
     assert code == exit_codes.OK, progress.getvalue()
     return git(repo, "for-each-ref", "--format=%(refname:lstrip=3)", "refs/talkgit/runs").strip()
 

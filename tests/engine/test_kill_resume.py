@@ -29,7 +29,7 @@ from talkgit.llm.cache import request_key
 from talkgit.llm.types import Message
 from tests.support.gitrepo import fsck, git, make_repo
 from tests.support.openai_server import OpenAIServer, RecordedRequest
-from tests.support.scripts import edit, plan_reply
+from tests.support.scripts import NO_GATES, edit, plan_reply
 
 MODEL = "openai/gpt-4o-mini"
 KEY = "sk-test-kill-resume"
@@ -88,7 +88,7 @@ def _ledger_exists(repo: Path) -> bool:
 
 
 def _start(repo: Path, server: OpenAIServer) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "OPENAI_API_KEY": KEY, "TALKGIT_API_BASE": server.base_url}
+    env = {**os.environ, "OPENAI_API_KEY": KEY, "TALKGIT_API_BASE": server.base_url, **NO_GATES}
     command = [
         sys.executable,
         "-m",
@@ -133,7 +133,7 @@ def _has_cache(repo: Path, ref: str) -> bool:
 
 
 def _resume(repo: Path, server: OpenAIServer) -> int:
-    environ = {"OPENAI_API_KEY": KEY, "TALKGIT_API_BASE": server.base_url}
+    environ = {"OPENAI_API_KEY": KEY, "TALKGIT_API_BASE": server.base_url, **NO_GATES}
     options = RunOptions(model=MODEL, parallel=2)
     return resume(
         repo,

@@ -15,7 +15,7 @@ from talkgit.engine.report import PlainReporter
 from tests.support.gitrepo import fsck, git, make_repo, user_state
 from tests.support.openai_server import Fault, OpenAIServer
 from tests.support.routing import RunRouter
-from tests.support.scripts import edit, plan_reply
+from tests.support.scripts import NO_GATES, edit, plan_reply
 
 FAKE_KEY = "sk-test-TALKGIT-FAKE-runner-0987654321"
 MODEL = "openai/gpt-4o-mini"
@@ -23,7 +23,7 @@ MODEL = "openai/gpt-4o-mini"
 
 def _run(repo: Path, server: OpenAIServer, parallel: int = 1) -> tuple[int, str]:
     out, progress = io.StringIO(), io.StringIO()
-    environ = {"OPENAI_API_KEY": FAKE_KEY, "TALKGIT_API_BASE": server.base_url}
+    environ = {"OPENAI_API_KEY": FAKE_KEY, "TALKGIT_API_BASE": server.base_url, **NO_GATES}
     options = RunOptions(model=MODEL, parallel=parallel)
     code = run(
         repo, "do the work", options, out=out, reporter=PlainReporter(progress), environ=environ
@@ -133,7 +133,7 @@ def test_the_cost_budget_stops_the_run_cleanly(tmp_path: Path) -> None:
     repo = make_repo(tmp_path / "r")
     router = RunRouter(plan_reply(("one", "coder", [])), {"one": [_new_file("one.py")]})
     with OpenAIServer(fallback=router) as server:
-        environ = {"OPENAI_API_KEY": FAKE_KEY, "TALKGIT_API_BASE": server.base_url}
+        environ = {"OPENAI_API_KEY": FAKE_KEY, "TALKGIT_API_BASE": server.base_url, **NO_GATES}
         options = RunOptions(model=MODEL, budget_usd=Decimal("0.0000001"))
         out = io.StringIO()
         code = run(
@@ -154,6 +154,7 @@ def test_the_token_budget_stops_the_run_cleanly(tmp_path: Path) -> None:
         environ = {
             "OPENAI_API_KEY": FAKE_KEY,
             "TALKGIT_API_BASE": server.base_url,
+            **NO_GATES,
             "TALKGIT_MAX_TOKENS": "10",
         }
         code = run(
@@ -181,6 +182,7 @@ def test_each_agent_uses_its_own_configured_model(tmp_path: Path) -> None:
         environ = {
             "OPENAI_API_KEY": FAKE_KEY,
             "TALKGIT_API_BASE": server.base_url,
+            **NO_GATES,
             "TALKGIT_MODEL": MODEL,
         }
         code = run(

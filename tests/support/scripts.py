@@ -7,6 +7,10 @@ from pathlib import Path
 
 import yaml
 
+# Runs in tests that are not about gates skip them: each gate is a real tool run, and
+# every coder step would pay for ruff, mypy, bandit and the test suite, twice.
+NO_GATES: dict[str, str] = {"TALKGIT_RUN_GATES": "[]"}
+
 
 def scripted_model(directory: Path, replies: dict[str, list[object]], name: str = "script") -> str:
     """Write ``replies`` as a script file and return the ``scripted:PATH`` model string."""
