@@ -12,7 +12,7 @@ import traceback
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import click
 
@@ -259,6 +259,143 @@ def check(
         output_format=output_format,
         output=output,
     )
+
+
+@cli.command()
+@click.option("--base", metavar="REF", help="The change's base (local mode).")
+@click.option("--head", metavar="REF", default="HEAD", show_default=True, help="Its head.")
+@click.option("--github", is_flag=True, help="Review the pull request of this GitHub workflow.")
+@click.option("--gates", metavar="LIST", help="Comma-separated gates (default: run_gates).")
+@click.option(
+    "--fail-on",
+    type=click.Choice(["info", "low", "medium", "high"]),
+    help="The lowest severity of a new finding that fails (default: each gate's policy).",
+)
+@click.option("--review-model", metavar="MODEL", help="An LLM that also reviews the diff.")
+@click.option("--sarif", type=click.Path(dir_okay=False, path_type=Path), help="Write SARIF.")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json", "markdown", "sarif"]),
+    default="text",
+    show_default=True,
+)
+@click.option(
+    "--save-results",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="With --github: save the results for a later workflow to post; post nothing.",
+)
+@click.option(
+    "--post-results",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Post results saved by --save-results (the fork-safe pattern's second half).",
+)
+@pass_context
+def review(
+    obj: Context,
+    base: str | None,
+    head: str,
+    github: bool,
+    gates: str | None,
+    fail_on: str | None,
+    review_model: str | None,
+    sarif: Path | None,
+    output_format: Format,
+    save_results: Path | None,
+    post_results: Path | None,
+) -> int:
+    """The gates and the provenance of a change: locally, or posted on a pull request.
+
+    Locally: --base REF [--head REF]. In GitHub Actions: --github (see
+    docs/github-action.md). Configuration comes from the base commit, never the change.
+    """
+    from talkgit.commands import review as command
+    from talkgit.gates.base import Severity
+
+    options = command.ReviewOptions(
+        gates=[g.strip() for g in gates.split(",") if g.strip()] if gates else (),
+        fail_on=Severity(fail_on) if fail_on else None,
+        review_model=review_model,
+        sarif=sarif,
+    )
+    if post_results is not None:
+        return command.post_saved(obj.directory, post_results)
+    if github:
+        return command.review_github(obj.directory, options, save_results=save_results)
+    if base is None:
+        raise click.UsageError("give --base REF (or --github in a workflow)")
+    return command.review(obj.directory, base, head, options, output_format=output_format)
+
+
+@cli.command()
+@click.argument("run_id", metavar="RUN")
+@click.option("--squash", "mode", flag_value="squash", default=True, help="One commit (default).")
+@click.option("--merge", "mode", flag_value="merge", help="A merge commit keeping every step.")
+@click.option("--into", metavar="BRANCH", help="Bring it into BRANCH (default: the current one).")
+@pass_context
+def finish(obj: Context, run_id: str, mode: Literal["squash", "merge"], into: str | None) -> int:
+    """Bring a done run's integration branch into your branch.
+
+    A squash commit ends with the run's trailers (one Assisted-by per agent and model,
+    Talkgit-Run, totals) and carries a run note. Refused, with nothing changed, when your
+    uncommitted changes touch the same paths.
+    """
+    from talkgit.commands import finish as command
+
+    return command.finish(obj.directory, run_id, mode=mode, into=into)
+
+
+@cli.command()
+@click.argument("run_id", metavar="RUN")
+@click.option("--purge", is_flag=True, help="Delete the run's ledger too (its provenance).")
+@pass_context
+def discard(obj: Context, run_id: str, purge: bool) -> int:
+    """Delete a run's branches; its ledger stays unless --purge."""
+    from talkgit.commands import discard as command
+
+    return command.discard(obj.directory, run_id, purge=purge)
+
+
+@cli.command()
+@click.option("--older-than", metavar="DURATION", required=True, help="e.g. 720h, 90m.")
+@click.option("--dry-run", is_flag=True, help="List what would go; remove nothing.")
+@pass_context
+def gc(obj: Context, older_than: str, dry_run: bool) -> int:
+    """Purge runs last updated longer ago than DURATION (never a running one)."""
+    from talkgit.commands import discard as command
+    from talkgit.config import parse_duration
+
+    try:
+        seconds = parse_duration(older_than)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--older-than") from exc
+    return command.gc(obj.directory, older_than=seconds, dry_run=dry_run)
+
+
+@cli.command()
+@click.argument("path")
+@click.option("--rev", default="HEAD", show_default=True, help="Blame the file at this revision.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON record per line.")
+@pass_context
+def blame(obj: Context, path: str, rev: str, as_json: bool) -> int:
+    """For each line of PATH: the step, agent and model that wrote it, or the human."""
+    from talkgit.commands import blame as command
+
+    return command.blame(obj.directory, path, revision=rev, as_json=as_json)
+
+
+@cli.command()
+@click.argument("remote", default="origin")
+@pass_context
+def sync(obj: Context, remote: str) -> int:
+    """Share talkgit's notes and run ledgers with REMOTE, never forcing anyone's refs.
+
+    Fetches into remote-tracking refs, merges notes, pushes without force (retrying when
+    someone pushed meanwhile), and sets notes.rewriteRef so amend and rebase keep notes.
+    """
+    from talkgit.commands import sync as command
+
+    return command.sync(obj.directory, remote)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

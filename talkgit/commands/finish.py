@@ -18,6 +18,7 @@ from typing import Literal, TextIO
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
 from talkgit import exit_codes
+from talkgit.engine.lock import RunLock
 from talkgit.engine.runs import StoredRun, open_run
 from talkgit.engine.state import FINISHED_STATUSES, AttemptRecord, RunRecord, now
 from talkgit.errors import NotFoundError, TalkgitError, UsageError
@@ -79,14 +80,16 @@ def finish(
     """Bring run ``run_prefix`` into ``into`` (default: the branch HEAD is on)."""
     out = out or sys.stdout
     repo = GitRepo.discover(directory)
-    stored = open_run(repo, run_prefix)
-    _require_done(stored.record)
-    target, old = _target_branch(repo, into)
-    integration = _integration_head(repo, stored.record.run)
-    new = _make_commit(repo, stored, target, old, integration, mode)
-    entry = Finished(branch=target, commit=new, mode=mode, integration=integration, at=clock())
-    here = head_branch(repo) == target
-    updated = _publish(repo, stored, entry, old)
+    run_id = open_run(repo, run_prefix).record.run
+    with RunLock(repo, run_id, lambda line: out.write(line + "\n")):  # no driver may be at it
+        stored = open_run(repo, run_id)
+        _require_done(stored.record)
+        target, old = _target_branch(repo, into)
+        integration = _integration_head(repo, stored.record.run)
+        new = _make_commit(repo, stored, target, old, integration, mode)
+        entry = Finished(branch=target, commit=new, mode=mode, integration=integration, at=clock())
+        here = head_branch(repo) == target
+        updated = _publish(repo, stored, entry, old)
     out.write(_report(stored, entry, old, updated, here=here))
     return exit_codes.OK
 

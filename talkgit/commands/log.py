@@ -38,6 +38,13 @@ def as_line(record: CommitProvenance) -> str:
     if not record.is_agent:
         unreadable = f"  [unreadable {record.problem}]" if record.problem else ""
         return f"{head}human    {commit.author:<20.20}  {commit.summary}{unreadable}"
+    if record.run is not None:
+        run = record.run
+        who = ", ".join(f"{agent}:{model}" for agent, model in run.assisted)
+        return (
+            f"{head}run      {run.run_id:<20}  {run.steps} steps {run.tokens} tok "
+            f"${run.cost} ({who})  {commit.summary}"
+        )
     parts = [f"{head}{_agent(record):<8} {_model(record):<20.20}"]
     if record.trailers is not None:
         step = record.trailers
@@ -75,6 +82,7 @@ def as_dict(record: CommitProvenance) -> dict[str, Any]:
         "origin": "agent" if record.is_agent else "human",
         "trailers": None,
         "note": None,
+        "run": None,
         "problem": record.problem,
     }
     if record.trailers is not None:
@@ -88,4 +96,13 @@ def as_dict(record: CommitProvenance) -> dict[str, Any]:
         }
     if record.note is not None:
         result["note"] = record.note.model_dump(mode="json", by_alias=True)
+    if record.run is not None:
+        run = record.run
+        result["run"] = {
+            "run": run.run_id,
+            "steps": run.steps,
+            "tokens": run.tokens,
+            "cost": str(run.cost),
+            "assisted": [{"agent": a, "model": m} for a, m in run.assisted],
+        }
     return result

@@ -26,7 +26,7 @@ class RunLock:
     process may have left half-way through an update are cleared.
     """
 
-    def __init__(self, repo: GitRepo, run_id: str, say: Callable[[str], None]) -> None:
+    def __init__(self, repo: GitRepo, run_id: str, say: Callable[[str], object]) -> None:
         self.repo, self.run_id, self.say = repo, run_id, say
         self.path = repo.private_dir / "locks" / f"{run_id}.lock"
 

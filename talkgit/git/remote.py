@@ -17,6 +17,7 @@ ever moved backwards or sideways:
 
 from __future__ import annotations
 
+import base64
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
@@ -336,3 +337,27 @@ def _environment(repo: GitRepo) -> dict[str, str]:
 def _last_line(output: Output) -> str:
     lines = (output.stderr or output.stdout).strip().splitlines()
     return lines[-1] if lines else f"git exited {output.returncode}"
+
+
+def fetch_for_review(
+    repo: GitRepo, remote: str, commits: Iterable[str], token: str | None = None
+) -> str | None:
+    """Fetch what a shallow CI checkout may lack: ``commits`` and talkgit's notes.
+
+    The token (for a checkout made with ``persist-credentials: false``) goes to git through
+    the environment, never on its command line, so no error message can carry it. Notes
+    are fetched without force: local notes, if any, are kept. Returns why the fetch
+    failed, or None; the caller decides whether what it needs is there anyway.
+    """
+    env = _environment(repo)
+    if token:
+        credentials = base64.b64encode(f"x-access-token:{token}".encode()).decode()
+        env.update(
+            GIT_CONFIG_COUNT="1",
+            GIT_CONFIG_KEY_0="http.extraheader",
+            GIT_CONFIG_VALUE_0=f"AUTHORIZATION: basic {credentials}",
+        )
+    notes = "refs/notes/talkgit/*:refs/notes/talkgit/*"
+    args = ("git", "fetch", "--no-tags", "--quiet", remote, *commits, notes)
+    done = cmd_output(*args, cwd=repo.workdir, env=env, check=False)
+    return None if done.returncode == 0 else _last_line(done)

@@ -89,3 +89,30 @@ def test_malformed_provenance_is_reported_not_fatal(repo: Path) -> None:
     out = io.StringIO()
     assert log(repo, "HEAD", max_count=1, out=out) == exit_codes.OK
     assert "unreadable trailers" in out.getvalue()
+
+
+def test_log_shows_a_finished_run_as_the_run_with_its_totals(repo: Path, tmp_path: Path) -> None:
+    from talkgit.commands.finish import finish
+    from talkgit.commands.run import RunOptions, run
+    from tests.support.scripts import NO_GATES, edit, plan_reply, scripted_model
+
+    model = scripted_model(
+        tmp_path,
+        {
+            "planner": [plan_reply(("bump", "coder", []), files={"bump": ["pkg/mod.py"]})],
+            "coder": [edit("pkg/mod.py", "X = 1\n", "X = 2\n")],
+        },
+    )
+    assert run(repo, "bump X", RunOptions(model=model), out=io.StringIO(), environ=NO_GATES) == 0
+    (run_id,) = git(
+        repo, "for-each-ref", "--format=%(refname:lstrip=3)", "refs/talkgit/runs"
+    ).split()
+    assert finish(repo, run_id, out=io.StringIO()) == exit_codes.OK
+    out = io.StringIO()
+    log(repo, "HEAD", max_count=1, out=out)
+    line = out.getvalue()
+    assert f"run      {run_id}" in line and "coder:scripted/script" in line
+    as_json = io.StringIO()
+    log(repo, "HEAD", max_count=1, as_json=True, out=as_json)
+    (record,) = json.loads(as_json.getvalue())
+    assert record["origin"] == "agent" and record["run"]["run"] == run_id
