@@ -10,15 +10,18 @@ import sys
 from collections.abc import Mapping, Sequence
 from datetime import date
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from talkgit.config import load_settings, read_from_directory
+from talkgit import exit_codes
 from talkgit.errors import UsageError
-from talkgit.gates.change import Change, judge
-from talkgit.gates.policy import load_waivers
-from talkgit.gates.render import Format, render
+from talkgit.gates.base import Change
 from talkgit.git.repo import GitRepo
 from talkgit.git.snapshot import changed_paths, index_tree, snapshot_commit, worktree_tree
+
+if TYPE_CHECKING:
+    from talkgit.gates.render import Format
+
+NOTHING_TO_CHECK = "result: pass (no change to check)\n"
 
 
 def check(
@@ -36,6 +39,15 @@ def check(
     repo = GitRepo.discover(directory)
     absolute = [str((directory / path).resolve()) for path in paths]  # paths are as given with -C
     change = what_to_check(repo, staged=staged, base=base, head=head, paths=absolute)
+    if not change.files and output_format == "text":
+        # The hooks' common case: say so at once, before loading configuration and gates.
+        return _emit(NOTHING_TO_CHECK, output, out, exit_codes.OK)
+    # Imported here, not at the top: a clean tree should not pay for them.
+    from talkgit.config import load_settings, read_from_directory
+    from talkgit.gates.change import judge
+    from talkgit.gates.policy import load_waivers
+    from talkgit.gates.render import render
+
     read = read_from_directory(repo.workdir)
     settings = load_settings(read, environ=environ)
     report = judge(
@@ -47,12 +59,15 @@ def check(
         today=date.today(),
         timeout=settings.test_timeout,
     )
-    text = render(report, output_format)
+    return _emit(render(report, output_format), output, out, report.exit_code)
+
+
+def _emit(text: str, output: Path | None, out: TextIO | None, code: int) -> int:
     if output is not None:
         output.write_text(text)
     else:
         (out or sys.stdout).write(text)
-    return report.exit_code
+    return code
 
 
 def what_to_check(

@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from talkgit.config import ReadFile, Settings, load_settings
 from talkgit.errors import ModelError, NotFoundError, RepositoryError, UsageError
-from talkgit.gates.base import Finding, Severity
-from talkgit.gates.change import Change, judge
+from talkgit.gates.base import Change, Finding, Severity
+from talkgit.gates.change import judge
 from talkgit.gates.evaluate import GateReport
 from talkgit.gates.policy import GatePolicy, load_waivers
 from talkgit.gates.render import Format, outcome, render

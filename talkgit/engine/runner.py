@@ -38,7 +38,8 @@ from talkgit.engine.state import (
     run_file,
 )
 from talkgit.errors import ModelError, TalkgitError
-from talkgit.gates.change import Change, judge
+from talkgit.gates.base import Change
+from talkgit.gates.change import judge
 from talkgit.gates.evaluate import GateReport
 from talkgit.gates.policy import Waiver
 from talkgit.gates.render import render_text

@@ -85,3 +85,12 @@ class Gate(Protocol):
     name: str
 
     def run(self, target: Target) -> GateRun: ...
+
+
+@dataclass(frozen=True)
+class Change:
+    """``head`` (a commit) against ``base`` (a commit, or None: every finding is new)."""
+
+    head: str
+    base: str | None
+    files: tuple[str, ...]

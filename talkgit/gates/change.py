@@ -10,24 +10,14 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date
 
-from talkgit.gates.base import Target
+from talkgit.gates.base import Change, Target
 from talkgit.gates.evaluate import BaseCache, GateReport, evaluate
 from talkgit.gates.policy import GatePolicy, Waiver, expired_waivers
 from talkgit.gates.registry import make_gates
 from talkgit.git import worktrees
 from talkgit.git.repo import GitRepo
-
-
-@dataclass(frozen=True)
-class Change:
-    """``head`` (a commit) against ``base`` (a commit, or None: every finding is new)."""
-
-    head: str
-    base: str | None
-    files: tuple[str, ...]
 
 
 def judge(
