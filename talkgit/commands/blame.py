@@ -64,11 +64,15 @@ def attribute(repo: GitRepo, sha: str) -> Attribution:
     """A step commit by its trailers and note; a squash by its run note; anything else is human."""
     info = commit_info(repo.commit(sha))
     record = provenance_of(repo, info)
-    if record.is_agent:
+    if record.trailers is not None or record.note is not None:
         return _from_step(record)
     run_note = _run_note(repo, sha)
     if run_note is not None:
         return Attribution(info, "run", run_note.run, None, run_note.agents, run_note.models)
+    if record.run is not None:  # a finished run whose note did not travel: its trailers
+        agents = tuple(dict.fromkeys(agent for agent, _ in record.run.assisted))
+        models = tuple(dict.fromkeys(model for _, model in record.run.assisted))
+        return Attribution(info, "run", record.run.run_id, None, agents, models)
     return Attribution(info, "human", problem=record.problem)
 
 

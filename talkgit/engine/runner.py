@@ -13,20 +13,28 @@ import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, wait
-from dataclasses import dataclass, field
-from datetime import date, datetime
-from decimal import Decimal
+from datetime import date
 
 from talkgit.agents.base import Agent, Completer, StepContext, StepOutcome
 from talkgit.agents.planner import Planned, make_plan
 from talkgit.agents.prompts import repository_view
 from talkgit.config import Settings
 from talkgit.engine.plan import Plan, PlanStep
+from talkgit.engine.records import (
+    Attempted,
+    Job,
+    budget_reached,
+    commit_message,
+    merge_message,
+    step_note,
+    transcript,
+    transcript_path,
+    usage_of,
+)
 from talkgit.engine.report import Reporter, describe_plan
 from talkgit.engine.state import (
     FINISHED_STATUSES,
     PENDING_FILE,
-    AttemptKind,
     AttemptRecord,
     AttemptStatus,
     Pending,
@@ -44,7 +52,7 @@ from talkgit.gates.evaluate import GateReport
 from talkgit.gates.policy import Waiver
 from talkgit.gates.render import render_text
 from talkgit.git import worktrees
-from talkgit.git.ledger import Ledger, dump_json
+from talkgit.git.ledger import Ledger
 from talkgit.git.merge import MergeConflict, merge
 from talkgit.git.names import integration_branch, step_branch
 from talkgit.git.repo import GitRepo
@@ -53,14 +61,10 @@ from talkgit.git.trailers import add_trailers
 from talkgit.git.transaction import Transaction
 from talkgit.git.trees import create_commit
 from talkgit.git.treeview import CommitTree
-from talkgit.llm.types import Message, Reply
+from talkgit.llm.types import Message
 from talkgit.provenance.record import stage_step
 from talkgit.provenance.schema import (
-    GateRecord,
-    GitRecord,
     StepNote,
-    StepRef,
-    UsageRecord,
     model_label,
 )
 from talkgit.provenance.trailers import StepTrailers
@@ -68,45 +72,6 @@ from talkgit.provenance.trailers import StepTrailers
 MAX_REDOS = 2  # attempts to redo a step whose merge conflicted
 MAX_STALLS = 3  # failed attempts in a row before the plan is reconsidered
 MAX_REPLANS = 1
-
-
-@dataclass(frozen=True)
-class Job:
-    """One step attempt, scheduled: what runs, on which base, as attempt number ``index``."""
-
-    step: PlanStep
-    attempt: int
-    kind: AttemptKind
-    index: int
-    base: str
-    feedback: str = ""
-    for_step: str | None = None
-    judge_base: str = ""  # what the gates compare with (the base, unless fixing a rejection)
-    lane: int = 0  # which lane runs it: names its private worktrees and gate caches
-    started: datetime = field(default_factory=now)
-
-
-@dataclass(frozen=True)
-class Attempted:
-    """What a lane hands back: the agent's outcome and, for a change, the gates' report."""
-
-    outcome: StepOutcome
-    report: GateReport | None = None
-
-
-def usage_of(replies: tuple[Reply, ...]) -> UsageRecord:
-    """Tokens and cost actually paid: cached replies count as calls but cost nothing."""
-    total = UsageRecord()
-    for reply in replies:
-        paid = not reply.cached
-        total += UsageRecord(
-            input_tokens=reply.usage.input_tokens if paid else 0,
-            output_tokens=reply.usage.output_tokens if paid else 0,
-            cost=reply.usage.cost_usd if paid else Decimal(0),
-            calls=1,
-            cached_calls=0 if paid else 1,
-        )
-    return total
 
 
 class Runner:
@@ -217,16 +182,16 @@ class Runner:
         self.record = self.record.model_copy(update={"usage": usage})
         return planned
 
-    def store_plan(self, plan: Plan, transcript: tuple[Message, ...] = ()) -> None:
+    def store_plan(self, plan: Plan, messages: tuple[Message, ...] = ()) -> None:
         self.plan = plan
-        files = {"run.json": run_file(self.record), **self._plan_files(transcript)}
+        files = {"run.json": run_file(self.record), **self._plan_files(messages)}
         self.ledger.write(files, message="talkgit: plan")
         self._report_plan()
 
-    def _plan_files(self, transcript: tuple[Message, ...]) -> dict[str, bytes | None]:
+    def _plan_files(self, messages: tuple[Message, ...]) -> dict[str, bytes | None]:
         return {
             "plan.json": plan_file(self.plan),
-            f"transcripts/plan-{self.record.replans}.json": _transcript(transcript),
+            f"transcripts/plan-{self.record.replans}.json": transcript(messages),
         }
 
     def _report_plan(self) -> None:
@@ -419,7 +384,7 @@ class Runner:
             return commit, "rejected", None
         head = self.integration
         try:
-            merged = merge(self.repo, head, commit, _merge_message(job))
+            merged = merge(self.repo, head, commit, merge_message(job))
         except MergeConflict as conflict:
             self._conflicts[job.index] = conflict.paths
             return commit, "conflict", None
@@ -533,29 +498,11 @@ class Runner:
         model = model_label(self.model_for(agent, job.step) or "none")
         verdicts = tuple(report.verdicts().items()) if report is not None else ()
         trailers = StepTrailers(self.record.run, job.index, job.step.id, agent, (model,), verdicts)
-        message = add_trailers(_commit_message(job, outcome), trailers.to_trailers())
+        message = add_trailers(commit_message(job, outcome), trailers.to_trailers())
         finished = now()
-        last = outcome.replies[-1] if outcome.replies else None
 
         def note(commit: str, tree: str) -> StepNote:
-            return StepNote(
-                run=self.record.run,
-                step=StepRef(
-                    index=job.index,
-                    id=job.step.id,
-                    attempt=job.attempt,
-                    parents=job.step.depends_on,
-                ),
-                agent=agent,
-                model=model,
-                prompt_sha256=last.request_sha256 if last else "",
-                response_sha256=last.response_sha256 if last else "",
-                usage=usage_of(outcome.replies),
-                git=GitRecord(commit=commit, tree=tree, base=job.base),
-                gates=_gate_records(report),
-                started=job.started,
-                finished=finished,
-            )
+            return step_note(self.record.run, job, model, outcome, report, commit, tree, finished)
 
         commit, _ = stage_step(
             self.repo,
@@ -619,7 +566,7 @@ class Runner:
             record.path: attempt_file(record),
             "run.json": run_file(self.record),
             PENDING_FILE: pending_file(self.queue),
-            _transcript_path(job): _transcript(outcome.transcript),
+            transcript_path(job): transcript(outcome.transcript),
         }
         files.update(self._unsaved_plan)
         keep = [record.commit] if record.commit else []
@@ -630,17 +577,7 @@ class Runner:
     # -- ending --------------------------------------------------------------------------
 
     def _stop_reason(self) -> str | None:
-        budgets, usage = self.record.budgets, self.record.usage
-        if self.record.attempts >= budgets.max_steps:
-            return f"step budget reached ({budgets.max_steps} attempts)"
-        tokens = usage.input_tokens + usage.output_tokens
-        if budgets.max_tokens is not None and tokens >= budgets.max_tokens:
-            return f"token budget reached ({tokens} of {budgets.max_tokens})"
-        if budgets.budget_usd is not None and usage.cost >= budgets.budget_usd:
-            return f"cost budget reached (${usage.cost} of ${budgets.budget_usd})"
-        if self.elapsed() >= budgets.timeout_s:
-            return f"time budget reached ({budgets.timeout_s:g} s)"
-        return None
+        return budget_reached(self.record, self.elapsed())
 
     def _conclude(self) -> RunRecord:
         self.remove_worktrees()
@@ -652,39 +589,3 @@ class Runner:
         else:
             self.save_run(status="stopped", reason=self._stop_reason() or "stopped")
         return self.record
-
-
-def _commit_message(job: Job, outcome: StepOutcome) -> str:
-    subject = job.step.goal.strip().splitlines()[0]
-    subject = subject if len(subject) <= 72 else subject[:71] + "…"
-    what = f"step {job.step.id} ({job.kind} {job.attempt})"
-    body = f"talkgit {job.step.agent}, {what}: {' '.join(outcome.summary.split())}"
-    # A line of "---" would end the message for `git interpret-trailers` but not for `git log`.
-    return f"{subject.replace('---', '- - -')}\n\n{body}\n"
-
-
-def _gate_records(report: GateReport | None) -> tuple[GateRecord, ...]:
-    if report is None:
-        return ()
-    return tuple(
-        GateRecord(
-            tool=result.tool,
-            version=result.version,
-            verdict=result.verdict,
-            counts=result.counts,
-            duration_s=round(result.duration_s, 3),
-        )
-        for result in report.gates
-    )
-
-
-def _merge_message(job: Job) -> str:
-    return f"Merge step {job.index:02d}-{job.step.id} into the integration branch\n"
-
-
-def _transcript_path(job: Job) -> str:
-    return f"transcripts/{job.index:02d}-{job.step.id}.json"
-
-
-def _transcript(messages: tuple[Message, ...]) -> bytes:
-    return dump_json([{"role": m.role, "content": m.content} for m in messages])

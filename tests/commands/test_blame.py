@@ -164,10 +164,10 @@ def test_an_older_revision_predates_the_squash(app: Path) -> None:
     assert records[3]["text"] == "NAME = 'app'"
 
 
-def test_a_squash_without_a_readable_run_note_is_human(app: Path) -> None:
+def test_a_squash_without_a_readable_run_note_is_the_run_its_trailers_name(app: Path) -> None:
     finish_like_squash(app, "app.py", SQUASH_TEXT, note='{"schema": "talkgit.run/v1"}')
     records = json.loads(_blame(app, as_json=True))
-    assert records[3]["origin"] == "human" and records[3]["run"] is None
+    assert records[3]["origin"] == "run" and records[3]["run"] == RUN
     assert records[3]["problem"] is None  # its trailers are a valid run summary
 
 
