@@ -1,11 +1,19 @@
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from tests.support.gitrepo import make_repo
+
+# In CI the property tests replay the same examples every run: a red build must mean a
+# change broke something, not that the dice found a new corner. Locally they explore.
+settings.register_profile("ci", derandomize=True, deadline=None)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 
 @pytest.fixture(autouse=True)

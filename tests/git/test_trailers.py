@@ -62,8 +62,11 @@ def commit_and_log(repo: Path, message: str) -> tuple[str, list[Trailer]]:
 
 # --- strategies: messages made of the kinds of lines git's parser tells apart ---------------
 
+# git's own UTF-8 check refuses the noncharacters U+FFFE and U+FFFF and then re-encodes the
+# whole message as if it were Latin-1, so they are left out: that is git's quirk, not ours.
 TEXT = st.text(
-    st.characters(codec="utf-8", min_codepoint=0x20) | st.sampled_from(" \t:#-()"),
+    st.characters(codec="utf-8", min_codepoint=0x20, exclude_characters="\ufffe\uffff")
+    | st.sampled_from(" \t:#-()"),
     max_size=16,
 )
 KEY = st.sampled_from(
