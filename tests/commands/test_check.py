@@ -151,3 +151,19 @@ def test_paths_report_every_finding_in_those_files(tmp_path: Path) -> None:
     code, text = _check(repo, paths=["legacy/shell.py"])
     assert code == exit_codes.FAILURE
     assert "legacy/shell.py" in text and "legacy/mod1.py" not in text
+
+
+def test_check_never_loads_litellm(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    repo = _legacy(tmp_path)
+    (repo / "app.py").write_text(SHELL)
+    code = (
+        "import sys; from talkgit.cli import main; main(['-C', sys.argv[1], 'check']); "
+        "print(sorted(m for m in ('litellm', 'httpx') if m in sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(repo)], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip().splitlines()[-1] == "[]"
