@@ -398,6 +398,92 @@ def sync(obj: Context, remote: str) -> int:
     return command.sync(obj.directory, remote)
 
 
+def _gate_names(value: str | None) -> tuple[str, ...]:
+    return tuple(name.strip() for name in (value or "").split(",") if name.strip())
+
+
+GATES_OPTION = click.option(
+    "--gates",
+    metavar="NAMES",
+    help="Only these gates, comma-separated, e.g. placeholder (default: check_gates).",
+)
+
+
+@cli.group()
+def hooks() -> None:
+    """Install or remove talkgit's plain git hooks: pre-commit, commit-msg, pre-push.
+
+    For repositories without the pre-commit framework (with it, use talkgit's
+    .pre-commit-hooks.yaml). The hooks go where git runs hooks from, core.hooksPath included.
+    """
+
+
+@hooks.command("install")
+@click.option("--force", is_flag=True, help="Replace hooks that are not talkgit's; keep backups.")
+@pass_context
+def hooks_install(obj: Context, force: bool) -> int:
+    """Install the hooks; a hook that is not talkgit's is refused without --force."""
+    from talkgit.commands import hooks as command
+
+    return command.install(obj.directory, force=force)
+
+
+@hooks.command("uninstall")
+@pass_context
+def hooks_uninstall(obj: Context) -> int:
+    """Remove talkgit's hooks, putting back the ones `install --force` replaced."""
+    from talkgit.commands import hooks as command
+
+    return command.uninstall(obj.directory)
+
+
+@cli.command("check-staged")
+@GATES_OPTION
+@pass_context
+def check_staged(obj: Context, gates: str | None) -> int:
+    """The pre-commit hook: the gates on what is staged, against HEAD.
+
+    Like `talkgit check --staged`, but reads the index git is committing (`git commit -a`
+    too) and lets --gates pick the gates. Exit 0 when nothing blocks, 1 when a new finding
+    blocks, 8 when a tool failed.
+    """
+    from talkgit.commands import hook_gates as command
+
+    return command.check_staged(obj.directory, gates=_gate_names(gates))
+
+
+@cli.command("check-message")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@pass_context
+def check_message(obj: Context, file: Path) -> int:
+    """The commit-msg hook: refuse malformed Talkgit-* trailers in the message in FILE.
+
+    Prints each fault as FILE:LINE: reason and exits 1; a message that claims no talkgit
+    provenance passes.
+    """
+    from talkgit.commands import trailers as command
+
+    return command.check_message(obj.directory / file, shown=str(file))
+
+
+@cli.command("check-push")
+@click.argument("remote", required=False)
+@click.argument("url", required=False)
+@GATES_OPTION
+@pass_context
+def check_push(obj: Context, remote: str | None, url: str | None, gates: str | None) -> int:
+    """The pre-push hook: the gates on each range being pushed to REMOTE.
+
+    Reads the refs from stdin as git gives them to a pre-push hook, or pre-commit's
+    PRE_COMMIT_FROM_REF and PRE_COMMIT_TO_REF. A branch new to the remote is judged from
+    where it leaves the remote's default branch; deletions are skipped.
+    """
+    from talkgit.commands import hook_gates as command
+
+    del url  # git passes it; the remote's name is what finds its refs
+    return command.check_push(obj.directory, remote, stdin=sys.stdin, gates=_gate_names(gates))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: run the CLI and turn every expected failure into one line and an exit code."""
     args = list(sys.argv[1:] if argv is None else argv)
