@@ -41,6 +41,17 @@ def _run(repo: Path, *args: str, path: str | None = None) -> subprocess.Complete
     )
 
 
+def _path_without_talkgit(tmp_path: Path) -> str:
+    """A PATH with git, and Pythons that cannot import talkgit."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for python in ("python3", "python"):
+        (bin_dir / python).write_text("#!/bin/sh\nexit 1\n")
+        (bin_dir / python).chmod(0o755)
+    git_dir = Path(shutil.which("git") or "/usr/bin/git").parent
+    return f"{bin_dir}{os.pathsep}{git_dir}"
+
+
 def _head(repo: Path) -> str:
     return git(repo, "rev-parse", "HEAD").strip()
 
@@ -127,13 +138,16 @@ def test_without_talkgit_on_path_the_hook_uses_python(project: Path, tmp_path: P
 def test_without_talkgit_anywhere_the_hook_says_so_and_blocks(
     project: Path, tmp_path: Path
 ) -> None:
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    for python in ("python3", "python"):  # a Python without talkgit
-        (bin_dir / python).write_text("#!/bin/sh\nexit 1\n")
-        (bin_dir / python).chmod(0o755)
-    git_dir = Path(shutil.which("git") or "/usr/bin/git").parent
     _stage(project, "notes.md", "fine\n")
-    done = _run(project, "commit", "-m", "notes", path=f"{bin_dir}{os.pathsep}{git_dir}")
+    done = _run(project, "commit", "-m", "notes", path=_path_without_talkgit(tmp_path))
     assert done.returncode != 0
     assert "talkgit is not installed" in done.stderr and "--no-verify" in done.stderr
+
+
+def test_nothing_to_check_starts_no_python(project: Path, tmp_path: Path) -> None:
+    # Nothing staged and a message that never says talkgit-: the scripts answer alone.
+    path = _path_without_talkgit(tmp_path)
+    done = _run(project, "commit", "--allow-empty", "-m", "Empty\n\nTested-by: me", path=path)
+    assert done.returncode == 0, done.stderr
+    done = _run(project, "commit", "--allow-empty", "-m", BROKEN, path=path)
+    assert "talkgit is not installed" in done.stderr  # a claim to check needs talkgit
