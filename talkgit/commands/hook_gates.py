@@ -73,7 +73,9 @@ def check_staged(
 ) -> int:
     """Judge what is staged against HEAD; ``gates`` picks some gates (default: check_gates).
 
-    Before the first commit there is nothing to compare with: it says so and passes.
+    ``environ`` is the environment git gave the hook: its ``GIT_INDEX_FILE`` names the index
+    being committed, and ``TALKGIT_*`` settings apply. Before the first commit there is
+    nothing to compare with: it says so and passes.
     """
     env = os.environ if environ is None else environ
     stream = out or sys.stdout
