@@ -232,6 +232,7 @@ def demo(directory: Path | None) -> int:
     show_default=True,
 )
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write here.")
+@click.option("--gates", metavar="NAMES", help="Only these gates, comma-separated.")
 @pass_context
 def check(
     obj: Context,
@@ -241,6 +242,7 @@ def check(
     head: str | None,
     output_format: Format,
     output: Path | None,
+    gates: str | None,
 ) -> int:
     """Run the gates (ruff, mypy, bandit, placeholders) on a change; only new findings count.
 
@@ -256,6 +258,7 @@ def check(
         base=base,
         head=head,
         paths=[str(p) for p in paths],
+        gates=_gate_names(gates),
         output_format=output_format,
         output=output,
     )

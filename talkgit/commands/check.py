@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
@@ -19,9 +20,20 @@ from talkgit.git.repo import GitRepo
 from talkgit.git.snapshot import changed_paths, index_tree, snapshot_commit, worktree_tree
 
 if TYPE_CHECKING:
+    from talkgit.gates.policy import GatePolicy, Waiver
     from talkgit.gates.render import Format
 
 NOTHING_TO_CHECK = "result: pass (no change to check)\n"
+
+
+@dataclass(frozen=True)
+class GateRules:
+    """The gates to run and how to judge them, read once per command."""
+
+    gates: tuple[str, ...]
+    policies: dict[str, GatePolicy]
+    waivers: tuple[Waiver, ...]
+    timeout: float
 
 
 def check(
@@ -31,35 +43,56 @@ def check(
     base: str | None = None,
     head: str | None = None,
     paths: Sequence[str] = (),
+    gates: Sequence[str] = (),
     output_format: Format = "text",
     output: Path | None = None,
     environ: Mapping[str, str] | None = None,
     out: TextIO | None = None,
 ) -> int:
+    """The gates on a change; ``gates`` picks some (default: ``check_gates``)."""
     repo = GitRepo.discover(directory)
     absolute = [str((directory / path).resolve()) for path in paths]  # paths are as given with -C
-    change = what_to_check(repo, staged=staged, base=base, head=head, paths=absolute)
+    change = what_to_check(
+        repo, staged=staged, base=base, head=head, paths=absolute, environ=environ
+    )
     if not change.files and output_format == "text":
         # The hooks' common case: say so at once, before loading configuration and gates.
         return _emit(NOTHING_TO_CHECK, output, out, exit_codes.OK)
-    # Imported here, not at the top: a clean tree should not pay for them.
+    text, code = judge_change(repo, change, gate_rules(repo, gates, environ), output_format)
+    return _emit(text, output, out, code)
+
+
+def gate_rules(repo: GitRepo, gates: Sequence[str], environ: Mapping[str, str] | None) -> GateRules:
+    """Configuration and waivers from the working tree; ``gates`` override ``check_gates``."""
+    # Imported here, not at the top: a commit with nothing to check should not pay for them.
     from talkgit.config import load_settings, read_from_directory
-    from talkgit.gates.change import judge
     from talkgit.gates.policy import load_waivers
-    from talkgit.gates.render import render
 
     read = read_from_directory(repo.workdir)
     settings = load_settings(read, environ=environ)
+    chosen = tuple(gates) or tuple(settings.check_gates)
+    return GateRules(
+        chosen, settings.gate_policies(chosen), tuple(load_waivers(read)), settings.test_timeout
+    )
+
+
+def judge_change(
+    repo: GitRepo, change: Change, rules: GateRules, output_format: Format = "text"
+) -> tuple[str, int]:
+    """The rendered report on ``change`` and the exit code it calls for."""
+    from talkgit.gates.change import judge
+    from talkgit.gates.render import render
+
     report = judge(
         repo,
         change,
-        gates=settings.check_gates,
-        policies=settings.gate_policies(settings.check_gates),
-        waivers=load_waivers(read),
+        gates=rules.gates,
+        policies=rules.policies,
+        waivers=rules.waivers,
         today=date.today(),
-        timeout=settings.test_timeout,
+        timeout=rules.timeout,
     )
-    return _emit(render(report, output_format), output, out, report.exit_code)
+    return render(report, output_format), report.exit_code
 
 
 def _emit(text: str, output: Path | None, out: TextIO | None, code: int) -> int:
@@ -71,7 +104,13 @@ def _emit(text: str, output: Path | None, out: TextIO | None, code: int) -> int:
 
 
 def what_to_check(
-    repo: GitRepo, *, staged: bool, base: str | None, head: str | None, paths: Sequence[str]
+    repo: GitRepo,
+    *,
+    staged: bool,
+    base: str | None,
+    head: str | None,
+    paths: Sequence[str],
+    environ: Mapping[str, str] | None = None,
 ) -> Change:
     """The change the options describe; they are exclusive, and --head needs --base."""
     if sum([staged, base is not None, bool(paths)]) > 1:
@@ -82,7 +121,7 @@ def what_to_check(
     if base is not None:
         base_sha, head_sha = repo.resolve(base), repo.resolve(head or "HEAD")
         return Change(head_sha, base_sha, changed_paths(repo, base_sha, head_sha))
-    tree = index_tree(repo) if staged else worktree_tree(repo)
+    tree = index_tree(repo, environ) if staged else worktree_tree(repo)
     snapshot = snapshot_commit(repo, tree, current)
     if paths:
         return Change(snapshot, None, _files_under(repo, snapshot, paths))

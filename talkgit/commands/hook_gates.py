@@ -19,22 +19,20 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple, TextIO
 
 from talkgit import exit_codes
-from talkgit.commands.check import NOTHING_TO_CHECK
+from talkgit.commands.check import NOTHING_TO_CHECK, GateRules, gate_rules, judge_change
 from talkgit.errors import RepositoryError, UsageError
 from talkgit.gates.base import Change
 from talkgit.git.repo import GitRepo
-from talkgit.git.snapshot import changed_paths, snapshot_commit
+from talkgit.git.snapshot import changed_paths, index_tree, snapshot_commit
 from talkgit.git.treeview import CommitTree
 from talkgit.proc import cmd_output
 
 if TYPE_CHECKING:
-    from talkgit.gates.policy import GatePolicy, Waiver
+    pass
 
 
 class RefUpdate(NamedTuple):
@@ -52,16 +50,6 @@ class PushRange(NamedTuple):
     ref: str
     base: str | None
     head: str
-
-
-@dataclass(frozen=True)
-class _Rules:
-    """The gates to run and how to judge them, read once per command."""
-
-    gates: tuple[str, ...]
-    policies: dict[str, GatePolicy]
-    waivers: tuple[Waiver, ...]
-    timeout: float
 
 
 def check_staged(
@@ -87,12 +75,12 @@ def check_staged(
         stream.write("talkgit: no commit yet, so nothing to compare with: not checked\n")
         return exit_codes.OK
     head = repo.head()
-    tree = cmd_output("git", "write-tree", cwd=repo.workdir, env=env).stdout.strip()
+    tree = index_tree(repo, env)
     change = Change(snapshot_commit(repo, tree, head), head, changed_paths(repo, head, tree))
     if not change.files:  # the common case: answer before loading configuration and gates
         stream.write(NOTHING_TO_CHECK)
         return exit_codes.OK
-    return _judge(repo, change, _rules(repo, gates, env), stream)
+    return _judge(repo, change, gate_rules(repo, chosen_gates(gates), env), stream)
 
 
 def check_push(
@@ -116,7 +104,7 @@ def check_push(
     if not ranges:
         stream.write("talkgit: this push adds no commit to check\n")
         return exit_codes.OK
-    rules = _rules(repo, gates, env)
+    rules = gate_rules(repo, chosen_gates(gates), env)
     codes = []
     for pushed in ranges:
         stream.write(f"talkgit: {_describe(pushed)}\n")
@@ -210,35 +198,6 @@ def _describe(pushed: PushRange) -> str:
     return f"{pushed.ref}: {pushed.base[:12]}..{pushed.head[:12]}"
 
 
-def _rules(repo: GitRepo, gates: Sequence[str], env: Mapping[str, str]) -> _Rules:
-    # Imported here, not at the top: a commit with nothing to check should not pay for them.
-    from talkgit.config import load_settings, read_from_directory
-    from talkgit.gates.policy import load_waivers
-
-    read = read_from_directory(repo.workdir)
-    settings = load_settings(read, environ=env)
-    chosen = chosen_gates(gates) or tuple(settings.check_gates)
-    policies = {gate: settings.gate_policy(gate) for gate in chosen}
-    return _Rules(chosen, policies, tuple(load_waivers(read)), settings.test_timeout)
-
-
-def _judge(repo: GitRepo, change: Change, rules: _Rules, out: TextIO) -> int:
-    from talkgit.gates.change import judge
-    from talkgit.gates.render import render
-
-    report = judge(
-        repo,
-        change,
-        gates=rules.gates,
-        policies=rules.policies,
-        waivers=rules.waivers,
-        today=date.today(),
-        timeout=rules.timeout,
-    )
-    out.write(render(report, "text"))
-    return report.exit_code
-
-
 def _worst(codes: Sequence[int]) -> int:
     """A failed tool wins over a blocking finding, as in one report."""
     if exit_codes.TOOL in codes:
@@ -264,3 +223,9 @@ def _git(repo: GitRepo, *args: str) -> str | None:
     """git's output, stripped; None when it exits non-zero or prints nothing."""
     done = cmd_output("git", *args, cwd=repo.workdir, check=False)
     return (done.stdout.strip() or None) if done.returncode == 0 else None
+
+
+def _judge(repo: GitRepo, change: Change, rules: GateRules, out: TextIO) -> int:
+    text, code = judge_change(repo, change, rules)
+    out.write(text)
+    return code

@@ -7,7 +7,9 @@ working tree through a temporary index that leaves the user's own index untouche
 
 from __future__ import annotations
 
+import os
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 
 import pygit2
@@ -17,12 +19,17 @@ from talkgit.git.trees import commit_tree
 from talkgit.proc import cmd_output, environ_without
 
 
-def index_tree(repo: GitRepo) -> str:
-    """The tree the index holds (what `git commit` would commit), written as objects only."""
-    with repo.lock, translate_git_errors("cannot read the index"):
-        index = repo.raw.index
-        index.read(False)
-        return str(index.write_tree(repo.raw))
+def index_tree(repo: GitRepo, environ: Mapping[str, str] | None = None) -> str:
+    """The tree the index holds (what `git commit` would commit), written as objects only.
+
+    Through `git write-tree`, not libgit2: in a hook, git names the index being committed
+    in ``GIT_INDEX_FILE`` (`git commit -a` stages into a temporary one), and only git
+    honours it.
+    """
+    env = dict(os.environ if environ is None else environ)
+    for name in ("GIT_DIR", "GIT_WORK_TREE"):
+        env.pop(name, None)
+    return cmd_output("git", "write-tree", cwd=repo.workdir, env=env).stdout.strip()
 
 
 def worktree_tree(repo: GitRepo) -> str:

@@ -167,3 +167,28 @@ def test_check_never_loads_litellm(tmp_path: Path) -> None:
         [sys.executable, "-c", code, str(repo)], capture_output=True, text=True, check=True
     )
     assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_staged_reads_the_index_git_names_in_a_hook(tmp_path: Path) -> None:
+    # `git commit -a` stages into a temporary index and names it in GIT_INDEX_FILE.
+    import os
+    import subprocess
+
+    repo = _legacy(tmp_path)
+    (repo / "app.py").write_text(SHELL)
+    other = tmp_path / "other-index"
+    env = {**os.environ, "GIT_INDEX_FILE": str(other)}
+    subprocess.run(["git", "read-tree", "HEAD"], cwd=repo, env=env, check=True)
+    subprocess.run(["git", "add", "app.py"], cwd=repo, env=env, check=True)
+    assert _check(repo, staged=True)[0] == exit_codes.OK  # .git/index has nothing staged
+    out = io.StringIO()
+    code = check(repo, staged=True, out=out, environ=env)
+    assert code == exit_codes.FAILURE and "B602" in out.getvalue()
+
+
+def test_gates_option_runs_only_those(tmp_path: Path) -> None:
+    repo = _legacy(tmp_path)
+    (repo / "app.py").write_text(SHELL + "\n# TODO: tidy\n")
+    code, text = _check(repo, gates=["placeholder"])
+    assert code == exit_codes.FAILURE
+    assert "placeholder" in text and "bandit" not in text and "mypy" not in text
