@@ -25,10 +25,10 @@ from pathlib import Path
 
 import pygit2
 
+from talkgit.edits.model import FileChange
 from talkgit.git.ledger import Ledger, dump_json
 from talkgit.git.names import step_branch
 from talkgit.git.repo import GitRepo
-from talkgit.git.trees import FileChange
 from talkgit.provenance.record import record_step
 from talkgit.provenance.schema import GitRecord, StepNote, StepRef
 

@@ -14,10 +14,11 @@ from typing import Any
 
 import pygit2
 
+from talkgit.edits.model import FileChange
 from talkgit.git.names import LEDGER_PREFIX, ledger_ref
 from talkgit.git.repo import GitRepo
 from talkgit.git.transaction import Transaction
-from talkgit.git.trees import FileChange, commit_tree, write_tree
+from talkgit.git.trees import commit_tree, write_tree
 
 
 def list_runs(repo: GitRepo) -> list[str]:

@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 
 import pygit2
 
+from talkgit.edits.model import FileChange
 from talkgit.errors import ConcurrentUpdateError
 from talkgit.git.repo import GitRepo, translate_git_errors
-from talkgit.git.trees import FileChange, commit_tree, write_tree
+from talkgit.git.trees import commit_tree, write_tree
 
 
 @dataclass(frozen=True)

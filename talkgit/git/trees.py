@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from typing import Protocol
 
 import pygit2
 
+from talkgit.edits.model import FileChange  # the one shape of a change, edits to commits
 from talkgit.errors import RepositoryError
 from talkgit.git.repo import GitRepo, translate_git_errors
 
@@ -16,31 +15,13 @@ MODE_EXECUTABLE = pygit2.enums.FileMode.BLOB_EXECUTABLE
 MODE_TREE = pygit2.enums.FileMode.TREE
 
 
-class Change(Protocol):
-    """One file to write (``data``) or delete (``data is None``) — e.g. an edits.FileChange."""
-
-    @property
-    def path(self) -> str: ...
-    @property
-    def data(self) -> bytes | None: ...
-    @property
-    def executable(self) -> bool: ...
-
-
-@dataclass(frozen=True)
-class FileChange:
-    path: str
-    data: bytes | None
-    executable: bool = False
-
-
 # A nested plan of what to do under one directory: name -> blob id (write), None (delete),
 # or a further plan (descend).
 _Plan = dict[str, "tuple[pygit2.Oid, int] | _Plan | None"]
 
 
 def write_tree(
-    repo: GitRepo, base_tree: pygit2.Tree | None, changes: Iterable[Change]
+    repo: GitRepo, base_tree: pygit2.Tree | None, changes: Iterable[FileChange]
 ) -> pygit2.Oid:
     """Write the blobs for ``changes`` and the trees on their paths; return the new root tree id.
 
@@ -101,7 +82,7 @@ def create_commit(
     repo: GitRepo,
     *,
     base: str | None,
-    changes: Sequence[Change],
+    changes: Sequence[FileChange],
     message: str,
     parents: Sequence[str] | None = None,
 ) -> str:

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
+from talkgit.edits.model import FileChange
 from talkgit.git.ledger import Ledger
 from talkgit.git.names import STEP_NOTES_REF
 from talkgit.git.repo import GitRepo
 from talkgit.git.transaction import Transaction
-from talkgit.git.trees import Change, create_commit
+from talkgit.git.trees import create_commit
 from talkgit.provenance.schema import StepNote
 
 
@@ -31,7 +32,7 @@ def stage_step(
     *,
     branch: str,
     base: str,
-    changes: Sequence[Change],
+    changes: Sequence[FileChange],
     message: str,
     note: NoteFactory,
 ) -> tuple[str, str]:
@@ -54,7 +55,7 @@ def record_step(
     *,
     branch: str,
     base: str,
-    changes: Sequence[Change],
+    changes: Sequence[FileChange],
     message: str,
     note: NoteFactory,
     ledger_files: LedgerFiles,

@@ -16,6 +16,7 @@ from talkgit import exit_codes
 from talkgit.commands.blame import blame
 from talkgit.commands.finish import finish
 from talkgit.commands.run import RunOptions, run
+from talkgit.edits.model import FileChange
 from talkgit.engine.report import PlainReporter
 from talkgit.errors import NotFoundError, RepositoryError
 from talkgit.git.ledger import Ledger
@@ -23,7 +24,6 @@ from talkgit.git.names import RUN_NOTES_REF, step_branch
 from talkgit.git.repo import GitRepo
 from talkgit.git.trailers import add_trailers
 from talkgit.git.transaction import Transaction
-from talkgit.git.trees import FileChange
 from talkgit.provenance.record import record_step
 from talkgit.provenance.schema import GitRecord, RunNote, StepNote, StepRef, UsageRecord
 from talkgit.provenance.trailers import RunTrailers, StepTrailers

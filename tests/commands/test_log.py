@@ -8,11 +8,11 @@ from pathlib import Path
 
 from talkgit import exit_codes
 from talkgit.commands.log import log
+from talkgit.edits.model import FileChange
 from talkgit.git.ledger import Ledger
 from talkgit.git.names import step_branch
 from talkgit.git.repo import GitRepo
 from talkgit.git.trailers import add_trailers
-from talkgit.git.trees import FileChange
 from talkgit.provenance.record import record_step
 from talkgit.provenance.schema import GitRecord, StepNote, StepRef, UsageRecord
 from talkgit.provenance.trailers import StepTrailers

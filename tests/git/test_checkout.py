@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from talkgit.edits.model import FileChange
 from talkgit.errors import ConcurrentUpdateError, UsageError
 from talkgit.git.checkout import (
     CheckoutConflict,
@@ -23,7 +24,7 @@ from talkgit.git.checkout import (
 from talkgit.git.merge import MergeConflict
 from talkgit.git.repo import GitRepo
 from talkgit.git.transaction import Transaction
-from talkgit.git.trees import FileChange, create_commit
+from talkgit.git.trees import create_commit
 from tests.support.gitrepo import commit_file, fsck, git, user_state
 
 MAIN = "refs/heads/main"

@@ -5,11 +5,12 @@ from pathlib import Path
 
 import pytest
 
+from talkgit.edits.model import FileChange
 from talkgit.errors import ConcurrentUpdateError
 from talkgit.git.ledger import Ledger, dump_json, list_runs
 from talkgit.git.repo import GitRepo
 from talkgit.git.transaction import Transaction
-from talkgit.git.trees import FileChange, create_commit
+from talkgit.git.trees import create_commit
 from tests.support.gitrepo import fsck, git, user_state
 
 

@@ -4,9 +4,10 @@ from pathlib import Path
 
 import pytest
 
+from talkgit.edits.model import FileChange
 from talkgit.git.merge import MergeConflict, merge
 from talkgit.git.repo import GitRepo
-from talkgit.git.trees import FileChange, create_commit
+from talkgit.git.trees import create_commit
 from tests.support.gitrepo import fsck, git, user_state
 
 

@@ -5,12 +5,13 @@ from pathlib import Path
 
 import pytest
 
+from talkgit.edits.model import FileChange
 from talkgit.errors import ConcurrentUpdateError
 from talkgit.git.names import STEP_NOTES_REF
 from talkgit.git.notes import read_json_note, read_note
 from talkgit.git.repo import GitRepo
 from talkgit.git.transaction import Transaction
-from talkgit.git.trees import FileChange, create_commit
+from talkgit.git.trees import create_commit
 from tests.support.gitrepo import commit_file, fsck, git, user_state
 
 

@@ -5,8 +5,9 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from talkgit.edits.model import FileChange
 from talkgit.git.repo import GitRepo
-from talkgit.git.trees import FileChange, create_commit
+from talkgit.git.trees import create_commit
 from tests.support.gitrepo import fsck, git, make_repo, user_state
 
 

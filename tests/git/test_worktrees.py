@@ -2,9 +2,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from talkgit.edits.model import FileChange
 from talkgit.git import worktrees
 from talkgit.git.repo import GitRepo
-from talkgit.git.trees import FileChange, create_commit
+from talkgit.git.trees import create_commit
 from tests.support.gitrepo import fsck, git, user_state
 
 
