@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping, Sequence
 from contextvars import ContextVar
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any, get_origin
+from typing import Annotated, Any, Literal, get_origin
 
 from dotenv.parser import parse_stream
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
@@ -126,6 +126,34 @@ class AgentSettings(BaseModel):
 
 _NO_AGENT_SETTINGS = AgentSettings()
 
+
+class ReviewerSettings(BaseModel):
+    """One LLM judge of the reviewer council (``council.reviewers``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    model: str = Field(min_length=1)
+    instructions: str = ""  # what this judge looks for, in its own words
+    weight: float = Field(default=1.0, gt=0, allow_inf_nan=False)
+    api_base: str | None = None
+
+
+class CouncilSettings(BaseModel):
+    """Who must approve a step in strict mode, and how their votes are counted (``council``).
+
+    The static gates are always a judge (named ``gates``); ``reviewers`` add LLM judges.
+    ``all``: every judge approves; ``majority``: more than half do; ``weighted``: the
+    approving judges' weights reach ``threshold`` of the total weight.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    rule: Literal["all", "majority", "weighted"] = "all"
+    threshold: float = Field(default=0.5, gt=0, le=1, allow_inf_nan=False)
+    gates_weight: float = Field(default=1.0, gt=0, allow_inf_nan=False)
+    reviewers: list[ReviewerSettings] = Field(default_factory=list)
+
 # Set by load_settings for the duration of one Settings() call: the sources to read, highest first.
 _INJECTED_SOURCES: ContextVar[tuple[PydanticBaseSettingsSource, ...]] = ContextVar(
     "talkgit_config_sources", default=()
@@ -169,6 +197,9 @@ class Settings(BaseSettings):
     run_gates: list[str] = Field(
         default_factory=lambda: ["ruff", "mypy", "bandit", "pytest", "placeholder"]
     )
+    council: CouncilSettings = Field(default_factory=CouncilSettings)
+    # How many tokens of skills (.talkgit/skills/*.md) one step's prompt may carry.
+    skill_tokens: Count = Field(default=1500, ge=0)
 
     @classmethod
     def settings_customise_sources(
