@@ -8,12 +8,10 @@ optional expiry date; an expired waiver stops applying and is reported.
 
 from __future__ import annotations
 
-import re
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import lru_cache
 from typing import Annotated, Any, Literal, NamedTuple
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, StrictStr, ValidationError
@@ -22,6 +20,7 @@ from pydantic_core import ErrorDetails
 
 from talkgit.errors import ConfigError
 from talkgit.gates.base import Finding, GateRun, Severity, Verdict
+from talkgit.globs import glob_matches
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -74,7 +73,7 @@ class Waiver:
     def covers(self, finding: Finding) -> bool:
         """Whether rule and path match ``finding``, expired or not."""
         rule_matches = self.rule in (ANY_RULE, finding.rule)
-        return rule_matches and _glob(self.path).fullmatch(finding.path) is not None
+        return rule_matches and glob_matches(self.path, finding.path)
 
 
 class WaivedFinding(NamedTuple):
@@ -105,23 +104,6 @@ def split_waived(
 def expired_waivers(waivers: Iterable[Waiver], today: date) -> tuple[Waiver, ...]:
     """The waivers that no longer apply on ``today``: to be reported, so they get cleaned up."""
     return tuple(waiver for waiver in waivers if waiver.expired(today))
-
-
-@lru_cache(maxsize=256)
-def _glob(pattern: str) -> re.Pattern[str]:
-    parts: list[str] = []
-    rest = pattern
-    while rest:
-        if rest.startswith("**/"):
-            parts.append("(?:.*/)?")  # zero or more directories
-            rest = rest[3:]
-        elif rest.startswith("**"):
-            parts.append(".*")
-            rest = rest[2:]
-        else:
-            parts.append({"*": "[^/]*", "?": "[^/]"}.get(rest[0], re.escape(rest[0])))
-            rest = rest[1:]
-    return re.compile("".join(parts))
 
 
 # --- reading the waivers file ------------------------------------------------------------------
