@@ -10,9 +10,6 @@ data. The reply is read as JSON; a comment on a line the diff does not show is d
 
 from __future__ import annotations
 
-import hashlib
-import json
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final
@@ -20,6 +17,7 @@ from typing import Final
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from talkgit.agents.base import Completer
+from talkgit.agents.untrusted import fence_tag, fenced, json_object_in
 from talkgit.gates.base import Finding
 from talkgit.github.diff import FileDiff, LineComment, PullDiff, walk_patch
 from talkgit.github.event import PullRequest
@@ -157,14 +155,14 @@ def review_messages(
     body = pr.body[:_TEXT_LIMIT]
     listed = [_finding_line(f) for f in findings[:_FINDINGS_LIMIT]]
     diff_text = "\n\n".join(numbered_diff(f) for f in selection.included) or "(no diff shown)"
-    tag = _fence_tag(title, body, *listed, diff_text)
+    tag = fence_tag(title, body, *listed, diff_text)
     parts = [
         f"Pull request #{pr.number}.",
-        _fenced(tag, f"Title: {title}\nDescription:\n{body or '(none)'}"),
+        fenced(tag, f"Title: {title}\nDescription:\n{body or '(none)'}"),
         "Findings the gates already reported:",
-        _fenced(tag, "\n".join(listed) or "(none)"),
+        fenced(tag, "\n".join(listed) or "(none)"),
         "The diff, with new-side line numbers:",
-        _fenced(tag, diff_text),
+        fenced(tag, diff_text),
     ]
     if selection.omitted:
         parts.append("Left out for the token budget: " + ", ".join(selection.omitted))
@@ -186,33 +184,13 @@ def parse_review(text: str, diff: PullDiff) -> tuple[tuple[LineComment, ...], st
 
 
 def _read_reply(text: str) -> _Reply | None:
-    start, end = text.find("{"), text.rfind("}")
-    if start < 0 or end < start:
-        return None
+    document = json_object_in(text)
     try:
-        return _Reply.model_validate(json.loads(text[start : end + 1]))
-    except (ValueError, ValidationError):
+        return None if document is None else _Reply.model_validate(document)
+    except ValidationError:
         return None
 
 
 def _finding_line(finding: Finding) -> str:
     message = " ".join(finding.message.split())[:300]
     return f"- {finding.path}:{finding.line} {finding.tool} {finding.rule}: {message}"
-
-
-def _fence_tag(*texts: str) -> str:
-    digest = hashlib.sha256("\0".join(texts).encode()).hexdigest()[:16]
-    return f"untrusted-{digest}"
-
-
-def _fenced(tag: str, text: str) -> str:
-    # The tag is a hash of the texts, so they cannot hold its closing line; look-alike tags
-    # (a forged fence with another hash) are removed so the model sees only the real ones.
-    return f"<{tag}>\n{_strip_tags(text)}\n</{tag}>"
-
-
-_TAG_LIKE: Final = re.compile(r"</?untrusted-[0-9a-f]{16}>")
-
-
-def _strip_tags(text: str) -> str:
-    return _TAG_LIKE.sub("[tag removed]", text)
