@@ -87,6 +87,7 @@ def _run_options(
     max_steps: int | None,
     budget_usd: float | None,
     timeout: str | None,
+    interactive: bool,
 ) -> RunOptions:
     from talkgit.commands.run import RunOptions
     from talkgit.config import parse_duration
@@ -96,7 +97,7 @@ def _run_options(
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--timeout") from exc
     budget = None if budget_usd is None else Decimal(str(budget_usd))
-    return RunOptions(model, parallel, max_steps, budget, seconds)
+    return RunOptions(model, parallel, max_steps, budget, seconds, interactive)
 
 
 RUN_OPTIONS = (
@@ -118,6 +119,12 @@ RUN_OPTIONS = (
         "--timeout", metavar="DURATION", help="Wall-clock budget: 90s, 30m, 1h (default 30m)."
     ),
     click.option("--json", "as_json", is_flag=True, help="Print the result as JSON; no progress."),
+    click.option(
+        "-i",
+        "--interactive",
+        is_flag=True,
+        help="Ask after planning and before each merge: approve, edit the plan, skip, retry, quit.",
+    ),
 )
 
 
@@ -131,7 +138,16 @@ def run_options(function: Callable[..., int]) -> Callable[..., int]:
 @cli.command()
 @click.argument("task")
 @run_options
-@click.option("--dry-run", is_flag=True, help="Plan and show the plan; write nothing.")
+@click.option(
+    "--mode",
+    type=click.Choice(["auto", "strict", "dry-run"]),
+    default="auto",
+    show_default=True,
+    help="auto: merge when the gates pass; strict: the reviewer council must approve too; "
+    "dry-run: plan and show, write nothing.",
+)
+@click.option("--dry-run", is_flag=True, help="The same as --mode dry-run.")
+@click.option("--finish", is_flag=True, help="Auto mode: bring a finished run into your branch.")
 @pass_context
 def run(
     obj: Context,
@@ -142,18 +158,22 @@ def run(
     budget_usd: float | None,
     timeout: str | None,
     as_json: bool,
+    interactive: bool,
+    mode: Literal["auto", "strict", "dry-run"],
     dry_run: bool,
+    finish: bool,
 ) -> int:
     """Plan TASK and carry it out with agents, each step a commit on its own branch.
 
-    Steps merge into talkgit/RUN/integration when they succeed; your branch and working
-    tree are not touched. Ctrl-C stops cleanly; `talkgit resume` carries on without
-    paying again for answered model calls.
+    Steps merge into talkgit/RUN/integration when they are approved; your branch and
+    working tree are not touched until `talkgit finish` (or --finish). Ctrl-C stops
+    cleanly; `talkgit resume` carries on without paying again for answered model calls.
     """
     from talkgit.commands import run as command
 
-    options = _run_options(model, parallel, max_steps, budget_usd, timeout)
-    return command.run(obj.directory, task, options, dry_run=dry_run, as_json=as_json)
+    options = _run_options(model, parallel, max_steps, budget_usd, timeout, interactive)
+    chosen = "dry-run" if dry_run else mode
+    return command.run(obj.directory, task, options, mode=chosen, finish=finish, as_json=as_json)
 
 
 @cli.command()
@@ -169,15 +189,17 @@ def resume(
     budget_usd: float | None,
     timeout: str | None,
     as_json: bool,
+    interactive: bool,
 ) -> int:
     """Carry on a stopped, interrupted or failed run (default: the latest).
 
     RUN may be any unique prefix of a run id. Budgets given here replace the run's own,
-    e.g. `--max-steps 40` lets a run that hit its step budget go on.
+    e.g. `--max-steps 40` lets a run that hit its step budget go on. The run keeps the
+    mode it was started in.
     """
     from talkgit.commands import run as command
 
-    options = _run_options(model, parallel, max_steps, budget_usd, timeout)
+    options = _run_options(model, parallel, max_steps, budget_usd, timeout, interactive)
     return command.resume(obj.directory, run_id, options, as_json=as_json)
 
 
@@ -399,6 +421,42 @@ def sync(obj: Context, remote: str) -> int:
     from talkgit.commands import sync as command
 
     return command.sync(obj.directory, remote)
+
+
+@cli.group()
+def skills() -> None:
+    """Show the team's skills (.talkgit/skills/*.md) and how a step would match them.
+
+    A step's agent gets the skills that match its goal and files best, within the
+    `skill_tokens` budget; its step note names them.
+    """
+
+
+@skills.command("list")
+@click.option("--json", "as_json", is_flag=True, help="One JSON document instead of text.")
+@pass_context
+def skills_list(obj: Context, as_json: bool) -> int:
+    """List the skills: name, size in tokens, keywords, file globs, description."""
+    from talkgit.commands import skills as command
+
+    return command.list_skills(obj.directory, as_json=as_json, out=sys.stdout)
+
+
+@skills.command("match")
+@click.argument("text")
+@click.option("--file", "files", multiple=True, metavar="PATH", help="A file the step touches.")
+@click.option("--budget", type=click.IntRange(min=0), help="Tokens (default: skill_tokens).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON document instead of text.")
+@pass_context
+def skills_match(
+    obj: Context, text: str, files: tuple[str, ...], budget: int | None, as_json: bool
+) -> int:
+    """Score every skill against TEXT (a step's goal) and show which would be chosen."""
+    from talkgit.commands import skills as command
+
+    return command.match_skills(
+        obj.directory, text, files, budget=budget, as_json=as_json, out=sys.stdout
+    )
 
 
 def _gate_names(value: str | None) -> tuple[str, ...]:

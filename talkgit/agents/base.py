@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from talkgit.config import Settings
     from talkgit.git.repo import GitRepo
     from talkgit.llm.types import Message, Reply
+    from talkgit.skills.library import Skill
 
 
 class Completer(Protocol):
@@ -47,6 +48,7 @@ class StepContext:
     api_base: str | None = None
     feedback: str = ""  # why this attempt exists: failing tests, a conflict, gate findings
     worktree_name: str = "step"
+    skills: tuple[Skill, ...] = ()  # the team's playbooks that match this step (put in prompts)
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from talkgit.edits.parse import parse_edits
 from talkgit.errors import EditError, ModelError
 from talkgit.git.treeview import CommitTree
 from talkgit.llm.types import Message, Reply
+from talkgit.skills.render import skills_prompt
 
 EDIT_ATTEMPTS = 3  # model calls per step attempt before the edits are declared stuck
 MAX_FILE_BYTES = 60_000  # larger files are listed, not shown
@@ -72,7 +73,9 @@ def _summary(context: StepContext, changes: tuple[FileChange, ...], ok: bool) ->
 
 def _system(context: StepContext) -> str:
     rules = context.settings.agent("coder").instructions
-    return prompts.CODER_SYSTEM + (f"\n\nHouse rules:\n{rules}" if rules else "")
+    system = prompts.CODER_SYSTEM + (f"\n\nHouse rules:\n{rules}" if rules else "")
+    playbooks = skills_prompt(context.skills)
+    return system + (f"\n\n{playbooks}" if playbooks else "")
 
 
 def _request(context: StepContext, base: CommitTree) -> str:

@@ -5,14 +5,15 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
-from typing import TextIO
+from typing import Literal, TextIO
 
 from talkgit import exit_codes
 from talkgit.agents.base import Agent
 from talkgit.agents.registry import builtin_agents
+from talkgit.commands.interactive import TerminalSteering, require_terminal
 from talkgit.config import Settings, load_settings, read_from_directory
 from talkgit.engine.cache import LedgerCache
 from talkgit.engine.lock import RunLock
@@ -29,11 +30,15 @@ from talkgit.llm.cache import MemoryCache
 from talkgit.llm.client import LLM
 from talkgit.llm.types import CallPolicy, ResponseCache
 from talkgit.provenance.schema import model_label
+from talkgit.skills.library import load_skills
 
 NO_MODEL = (
     "no model configured: pass --model (e.g. openai/gpt-4o-mini), set TALKGIT_MODEL, or add "
     '`model = "…"` under [tool.talkgit] in pyproject.toml; `talkgit demo` runs offline'
 )
+
+
+Mode = Literal["auto", "strict", "dry-run"]
 
 
 @dataclass(frozen=True)
@@ -45,6 +50,7 @@ class RunOptions:
     max_steps: int | None = None
     budget_usd: Decimal | None = None
     timeout: float | None = None
+    interactive: bool = False  # ask a person after planning and before each merge
 
     def overrides(self) -> dict[str, object]:
         values = {
@@ -56,40 +62,92 @@ class RunOptions:
         return {key: value for key, value in values.items() if value is not None}
 
 
+@dataclass(frozen=True)
+class Session:
+    """What one `run` or `resume` command works with, besides the run itself."""
+
+    repo: GitRepo
+    settings: Settings
+    agents: dict[str, Agent]
+    options: RunOptions
+    reporter: Reporter
+    environ: Mapping[str, str] | None
+
+    def runner(self, ledger: Ledger, record: RunRecord, cache: ResponseCache) -> Runner:
+        settings = self.settings
+        steering = TerminalSteering(self.agents.keys()) if self.options.interactive else None
+        return Runner(
+            repo=self.repo,
+            ledger=ledger,
+            record=record,
+            settings=settings,
+            llm=LLM(
+                cache=cache,
+                policy=CallPolicy(timeout=settings.call_timeout, retries=settings.retries),
+                environ=self.environ,
+            ),
+            agents=self.agents,
+            reporter=self.reporter,
+            model_override=self.options.model,
+            waivers=load_waivers(read_from_directory(self.repo.workdir)),
+            skills=load_skills(self.repo.workdir),
+            steering=steering,
+        )
+
+
+def _session(
+    directory: Path, options: RunOptions, reporter: Reporter, environ: Mapping[str, str] | None
+) -> Session:
+    repo = GitRepo.discover(directory)
+    if options.interactive:
+        require_terminal()
+        # One step at a time: a person reviews each result before the next one starts.
+        options = replace(options, parallel=1)
+    settings = load_settings(
+        read_from_directory(repo.workdir), environ=environ, overrides=options.overrides()
+    )
+    return Session(repo, settings, builtin_agents(), options, reporter, environ)
+
+
 def run(
     directory: Path,
     task: str,
     options: RunOptions,
     *,
-    dry_run: bool = False,
+    mode: Mode = "auto",
+    finish: bool = False,
     as_json: bool = False,
     environ: Mapping[str, str] | None = None,
     out: TextIO | None = None,
     reporter: Reporter | None = None,
 ) -> int:
+    """Plan ``task`` and carry it out (``auto``, ``strict``), or only plan it (``dry-run``)."""
     task = task.strip()
     if not task:
         raise UsageError("the task is empty: say what the agents should do")
-    repo = GitRepo.discover(directory)
-    settings = load_settings(
-        read_from_directory(repo.workdir), environ=environ, overrides=options.overrides()
-    )
-    agents = builtin_agents()
-    planner_model = settings.model_for("planner", options.model)
-    if planner_model is None:
+    if finish and mode != "auto":
+        raise UsageError(f"--finish works in auto mode only: {mode} mode leaves finish to you")
+    if options.interactive and mode == "dry-run":
+        raise UsageError("a dry run asks nothing: drop -i, or choose --mode auto or strict")
+    session = _session(directory, options, reporter or reporter_for(as_json), environ)
+    if session.settings.model_for("planner", options.model) is None:
         raise ModelError(NO_MODEL)
-    reporter = reporter or reporter_for(as_json)
-    record = new_record(repo, task, settings, _model_labels(settings, agents, options))
-    if dry_run:
-        return _dry_run(repo, record, settings, agents, options, reporter, as_json, out, environ)
-    ledger = create_run(repo, record)
-    runner = _runner(
-        repo, ledger, record, settings, agents, options, reporter, LedgerCache(ledger), environ
-    )
-    with RunLock(repo, record.run, reporter.line):
-        reporter.line(f"run {record.run}: {task}", "bold")
+    labels = _model_labels(session.settings, session.agents, options)
+    record = new_record(session.repo, task, session.settings, labels)
+    if mode == "dry-run":
+        return _dry_run(session, record, as_json, out)
+    record = record.model_copy(update={"mode": mode})
+    ledger = create_run(session.repo, record)
+    runner = session.runner(ledger, record, LedgerCache(ledger))
+    with RunLock(session.repo, record.run, session.reporter.line):
+        session.reporter.line(f"run {record.run} ({mode} mode): {task}", "bold")
         _plan(runner)
-        return _finish(runner, as_json, out)
+        code = _execute(runner, as_json, out) if runner.review_plan() else _stopped(runner, out)
+    if finish and runner.record.status == "done":
+        from talkgit.commands.finish import finish as finish_run
+
+        return finish_run(directory, record.run, out=sys.stderr if as_json else out)
+    return code
 
 
 def _plan(runner: Runner) -> None:
@@ -122,34 +180,24 @@ def resume(
     reporter: Reporter | None = None,
 ) -> int:
     """Carry on a stopped, interrupted or failed run; answered model calls are not paid again."""
-    repo = GitRepo.discover(directory)
+    session = _session(directory, options, reporter or reporter_for(as_json), environ)
+    repo = session.repo
     run_id = open_run(repo, run_prefix or latest_run(repo)).record.run
-    reporter = reporter or reporter_for(as_json)
-    with RunLock(repo, run_id, reporter.line):
+    with RunLock(repo, run_id, session.reporter.line):
         stored = open_run(repo, run_id)  # read again, now that no one else can write it
         if stored.record.status == "done":
             raise UsageError(f"run {run_id} is already done: see `talkgit show {run_id}`")
-        settings = load_settings(
-            read_from_directory(repo.workdir), environ=environ, overrides=options.overrides()
-        )
-        runner = _runner(
-            repo,
-            stored.ledger,
-            _with_budgets(stored.record, options),
-            settings,
-            builtin_agents(),
-            options,
-            reporter,
-            LedgerCache(stored.ledger),
-            environ,
-        )
+        record = _with_budgets(stored.record, session.options)
+        runner = session.runner(stored.ledger, record, LedgerCache(stored.ledger))
         _restore(runner, stored)
-        reporter.line(
-            f"resuming run {run_id} ({stored.record.status}): {stored.record.task}", "bold"
+        session.reporter.line(
+            f"resuming run {run_id} ({stored.record.status}, {record.mode} mode): "
+            f"{stored.record.task}",
+            "bold",
         )
         if stored.plan is None:
             _plan(runner)
-        return _finish(runner, as_json, out)
+        return _execute(runner, as_json, out) if runner.review_plan() else _stopped(runner, out)
 
 
 def _restore(runner: Runner, stored: StoredRun) -> None:
@@ -177,64 +225,27 @@ def _with_budgets(record: RunRecord, options: RunOptions) -> RunRecord:
     )
 
 
-def _runner(
-    repo: GitRepo,
-    ledger: Ledger,
-    record: RunRecord,
-    settings: Settings,
-    agents: dict[str, Agent],
-    options: RunOptions,
-    reporter: Reporter,
-    cache: ResponseCache,
-    environ: Mapping[str, str] | None,
-) -> Runner:
-    policy = CallPolicy(timeout=settings.call_timeout, retries=settings.retries)
-    return Runner(
-        repo=repo,
-        ledger=ledger,
-        record=record,
-        settings=settings,
-        llm=LLM(cache=cache, policy=policy, environ=environ),
-        agents=agents,
-        reporter=reporter,
-        model_override=options.model,
-        waivers=load_waivers(read_from_directory(repo.workdir)),
-    )
-
-
-def _dry_run(
-    repo: GitRepo,
-    record: RunRecord,
-    settings: Settings,
-    agents: dict[str, Agent],
-    options: RunOptions,
-    reporter: Reporter,
-    as_json: bool,
-    out: TextIO | None,
-    environ: Mapping[str, str] | None,
-) -> int:
+def _dry_run(session: Session, record: RunRecord, as_json: bool, out: TextIO | None) -> int:
     """Plan and show; nothing is written (the ledger object is never asked to write)."""
-    ledger = Ledger(repo, record.run)
-    runner = _runner(
-        repo, ledger, record, settings, agents, options, reporter, MemoryCache(), environ
-    )
+    runner = session.runner(Ledger(session.repo, record.run), record, MemoryCache())
     plan = runner.make_plan(record.task).plan
     out = out or sys.stdout
     if as_json:
-        out.write(
-            json.dumps(
-                {"dry_run": True, "task": record.task, "plan": plan.model_dump(mode="json")},
-                indent=2,
-            )
-            + "\n"
-        )
+        document = {"dry_run": True, "task": record.task, "plan": plan.model_dump(mode="json")}
+        out.write(json.dumps(document, indent=2) + "\n")
     else:
         out.write(f"dry run — would run {len(plan.steps)} step(s); nothing was written:\n")
         out.write("\n".join(describe_plan(plan)) + "\n")
     return exit_codes.OK
 
 
-def _finish(runner: Runner, as_json: bool, out: TextIO | None) -> int:
+def _stopped(runner: Runner, out: TextIO | None) -> int:
+    """A person stopped the run at the plan: say how to carry on."""
+    (out or sys.stdout).write(summary(runner.record))
+    return exit_codes.FAILURE
+
+
+def _execute(runner: Runner, as_json: bool, out: TextIO | None) -> int:
     out = out or sys.stdout
     try:
         record = runner.execute()
@@ -267,4 +278,9 @@ def summary(record: RunRecord) -> str:
     ]
     if record.status != "done":
         lines.append(f"  continue: talkgit resume {record.run}")
+    elif record.mode == "strict":
+        lines.append("  strict mode: the council approved each merge; you decide the rest")
+        lines.append(f"  bring it in: talkgit finish {record.run}")
+    else:
+        lines.append(f"  bring it in: talkgit finish {record.run}")
     return "\n".join(lines) + "\n"

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from talkgit.agents.base import StepOutcome
 from talkgit.engine.plan import PlanStep
@@ -16,6 +17,9 @@ from talkgit.gates.evaluate import GateReport
 from talkgit.git.ledger import dump_json
 from talkgit.llm.types import Message, Reply
 from talkgit.provenance.schema import GateRecord, GitRecord, StepNote, StepRef, UsageRecord
+
+if TYPE_CHECKING:
+    from talkgit.engine.council import CouncilVerdict
 
 
 @dataclass(frozen=True)
@@ -36,10 +40,23 @@ class Job:
 
 @dataclass(frozen=True)
 class Attempted:
-    """What a lane hands back: the agent's outcome and, for a change, the gates' report."""
+    """What a lane hands back: the agent's outcome and, for a change, how it was judged.
+
+    ``probe`` is the commit the change was judged as (None when nothing judged it).
+    """
 
     outcome: StepOutcome
     report: GateReport | None = None
+    council: CouncilVerdict | None = None
+    probe: str | None = None
+    skills: tuple[str, ...] = ()
+
+    @property
+    def approved(self) -> bool:
+        """The gates let it through and, in strict mode, so did the council."""
+        report, council = self.report, self.council
+        gates_ok = report is None or not (report.blocking or report.tool_failed)
+        return gates_ok and (council is None or council.approved)
 
 
 def usage_of(replies: tuple[Reply, ...]) -> UsageRecord:
@@ -61,13 +78,13 @@ def step_note(
     run_id: str,
     job: Job,
     model: str,
-    outcome: StepOutcome,
-    report: GateReport | None,
+    attempted: Attempted,
     commit: str,
     tree: str,
     finished: datetime,
 ) -> StepNote:
     """The ``talkgit.step/v1`` note on the commit an attempt made."""
+    outcome, council = attempted.outcome, attempted.council
     last = outcome.replies[-1] if outcome.replies else None
     return StepNote(
         run=run_id,
@@ -80,7 +97,9 @@ def step_note(
         response_sha256=last.response_sha256 if last else "",
         usage=usage_of(outcome.replies),
         git=GitRecord(commit=commit, tree=tree, base=job.base),
-        gates=gate_records(report),
+        gates=gate_records(attempted.report),
+        skills=attempted.skills,
+        council=council.record if council is not None else None,
         started=job.started,
         finished=finished,
     )

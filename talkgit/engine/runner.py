@@ -16,9 +16,11 @@ from concurrent.futures import FIRST_COMPLETED, Future, wait
 from datetime import date
 
 from talkgit.agents.base import Agent, Completer, StepContext, StepOutcome
+from talkgit.agents.judge import judge_agent
 from talkgit.agents.planner import Planned, make_plan
 from talkgit.agents.prompts import repository_view
 from talkgit.config import Settings
+from talkgit.engine.council import CouncilVerdict, convene
 from talkgit.engine.plan import Plan, PlanStep
 from talkgit.engine.records import (
     Attempted,
@@ -45,6 +47,7 @@ from talkgit.engine.state import (
     plan_file,
     run_file,
 )
+from talkgit.engine.steering import RunStopped, Steering, StepDecision, StepReview
 from talkgit.errors import ModelError, TalkgitError
 from talkgit.gates.base import Change
 from talkgit.gates.change import judge
@@ -52,6 +55,7 @@ from talkgit.gates.evaluate import GateReport
 from talkgit.gates.policy import Waiver
 from talkgit.gates.render import render_text
 from talkgit.git import worktrees
+from talkgit.git.diff import patch_text
 from talkgit.git.ledger import Ledger
 from talkgit.git.merge import MergeConflict, merge
 from talkgit.git.names import integration_branch, step_branch
@@ -63,11 +67,10 @@ from talkgit.git.trees import create_commit
 from talkgit.git.treeview import CommitTree
 from talkgit.llm.types import Message
 from talkgit.provenance.record import stage_step
-from talkgit.provenance.schema import (
-    StepNote,
-    model_label,
-)
+from talkgit.provenance.schema import StepNote, UsageRecord, model_label
 from talkgit.provenance.trailers import StepTrailers
+from talkgit.skills.library import Skill
+from talkgit.skills.match import select_skills
 
 MAX_REDOS = 2  # attempts to redo a step whose merge conflicted
 MAX_STALLS = 3  # failed attempts in a row before the plan is reconsidered
@@ -91,6 +94,8 @@ class Runner:
         attempts: list[AttemptRecord] | None = None,
         model_override: str | None = None,
         waivers: Sequence[Waiver] = (),
+        skills: Sequence[Skill] = (),
+        steering: Steering | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.repo, self.ledger, self.record = repo, ledger, record
@@ -102,6 +107,8 @@ class Runner:
         self.busy: set[str] = set()
         self.failed: set[str] = set()
         self.waivers = tuple(waivers)
+        self.skills = tuple(skills)
+        self.steering = steering
         self._free_lanes = set(range(record.parallel))
         self._conflicts: dict[int, tuple[str, ...]] = {}
         self._unsaved_plan: dict[str, bytes | None] = {}
@@ -121,7 +128,14 @@ class Runner:
 
     @property
     def completed(self) -> set[str]:
-        return {a.step for a in self.attempts if a.status in FINISHED_STATUSES and a.kind != "fix"}
+        done = {a.step for a in self.attempts if a.status in FINISHED_STATUSES and a.kind != "fix"}
+        # A person who skips a fix leaves out the step it was fixing too.
+        skipped = {a.for_step for a in self.attempts if a.status == "skipped" and a.for_step}
+        return done | {step for step in skipped if step is not None}
+
+    def remaining_plan(self, *also_done: str) -> Plan:
+        done = self.completed | set(also_done)
+        return Plan(steps=tuple(step for step in self.plan.steps if step.id not in done))
 
     def model_for(self, agent: str, step: PlanStep | None = None) -> str | None:
         override = step.model if step is not None and step.model else self.model_override
@@ -151,10 +165,13 @@ class Runner:
                 transcript = json.loads(self.ledger.read(f"transcripts/{name}") or b"[]")
                 for _ in (m for m in transcript if m["role"] == "assistant"):
                     self.llm.note_answered(agent="planner", model=planner)
+        judges = {reviewer.name: reviewer.model for reviewer in self.settings.council.reviewers}
         for attempt in self.attempts:
             model = self.model_for(attempt.agent, self.plan_step(attempt.step))
             for _ in range(attempt.usage.calls if model else 0):
                 self.llm.note_answered(agent=attempt.agent, model=model or "")
+            for name in attempt.council.keys() & judges.keys():
+                self.llm.note_answered(agent=judge_agent(name), model=judges[name])
 
     def plan_step(self, step_id: str) -> PlanStep | None:
         return next((step for step in self.plan.steps if step.id == step_id), None)
@@ -188,6 +205,28 @@ class Runner:
         self.ledger.write(files, message="talkgit: plan")
         self._report_plan()
 
+    def review_plan(self) -> bool:
+        """Let the person approve or edit the plan; False when they chose to stop."""
+        if self.steering is None:
+            return True
+        decision = self.steering.review_plan(self.remaining_plan(), frozenset(self.completed))
+        if decision.plan is not None:
+            self._replace_remaining(decision.plan)
+            self.ledger.write({"plan.json": plan_file(self.plan)}, message="talkgit: plan edited")
+            self._report_plan()
+        if decision.choice == "stop":
+            self.save_run(status="stopped", reason="stopped by the user")
+            return False
+        return True
+
+    def _replace_remaining(self, remaining: Plan) -> None:
+        """A person's edit: the steps not yet done become ``remaining``."""
+        done = self.completed
+        kept = tuple(step for step in self.plan.steps if step.id in done)
+        self.plan = Plan(steps=(*kept, *remaining.steps))
+        ids = {step.id for step in self.plan.steps}
+        self.queue = [p for p in self.queue if (p.for_step or p.step.id) in ids]
+
     def _plan_files(self, messages: tuple[Message, ...]) -> dict[str, bytes | None]:
         return {
             "plan.json": plan_file(self.plan),
@@ -217,6 +256,10 @@ class Runner:
         except ModelError as exc:
             self.save_run(status="failed", reason=str(exc))
             raise
+        except RunStopped:
+            self.remove_worktrees()
+            self.save_run(status="stopped", reason="stopped by the user")
+            return self.record
         return self._conclude()
 
     def _loop(self, running: dict[Future[Attempted], Job]) -> None:
@@ -295,6 +338,7 @@ class Runner:
 
     def _run_job(self, job: Job) -> Attempted:
         agent = self.agents[job.step.agent]
+        skills = self._skills_for(job.step, agent)
         context = StepContext(
             run_id=self.record.run,
             task=self.record.task,
@@ -307,18 +351,43 @@ class Runner:
             api_base=self.settings.api_base_for(agent.name),
             feedback=job.feedback,
             worktree_name=self._lane_name(job),
+            skills=skills,
         )
         outcome = agent.run(context)
-        if not (outcome.ok and outcome.changes and self.settings.run_gates):
-            return Attempted(outcome)
-        return Attempted(outcome, self._gate(job, outcome))
-
-    def _gate(self, job: Job, outcome: StepOutcome) -> GateReport:
-        """The gates on what this attempt changed, judged against where its step began."""
+        names = tuple(skill.name for skill in skills)
+        if not (outcome.ok and outcome.changes):
+            return Attempted(outcome, skills=names)
         with self.repo.lock:  # libgit2 objects are not to be written from two threads at once
             probe = create_commit(
-                self.repo, base=job.base, changes=outcome.changes, message="talkgit gate probe\n"
+                self.repo, base=job.base, changes=outcome.changes, message="talkgit probe\n"
             )
+        report = self._gate(job, probe) if self.settings.run_gates else None
+        vetoed = report is not None and (report.blocking or report.tool_failed)
+        strict = self.record.mode == "strict" and not vetoed  # a veto needs no vote
+        council = self._convene(job, probe, report) if strict else None
+        return Attempted(outcome, report, council, probe, names)
+
+    def _skills_for(self, step: PlanStep, agent: Agent) -> tuple[Skill, ...]:
+        """The skills that match the step's goal and files, within the token budget."""
+        budget = self.settings.skill_tokens
+        if not (agent.needs_model and self.skills and budget):
+            return ()
+        matches = select_skills(self.skills, step.goal, step.files, budget)
+        return tuple(match.skill for match in matches if match.selected)
+
+    def _convene(self, job: Job, probe: str, report: GateReport | None) -> CouncilVerdict:
+        """The reviewer council on what this attempt changed since its step began."""
+        return convene(
+            self.llm,
+            self.settings.council,
+            goal=job.step.goal,
+            diff=patch_text(self.repo, job.judge_base, probe),
+            report=report,
+            api_base_for=lambda reviewer: reviewer.api_base or self.settings.api_base,
+        )
+
+    def _gate(self, job: Job, probe: str) -> GateReport:
+        """The gates on what this attempt changed, judged against where its step began."""
         change = Change(probe, job.judge_base, changed_paths(self.repo, job.judge_base, probe))
         return judge(
             self.repo,
@@ -359,28 +428,54 @@ class Runner:
             failed = StepOutcome(ok=False, summary="the agent failed", detail=str(exc))
             attempted = Attempted(failed)
         outcome, report = attempted.outcome, attempted.report
+        decision = self._steer(job, attempted)
         tx = Transaction(self.repo, message=f"talkgit settle {job.index:02d}-{job.step.id}")
         with self.repo.lock:
-            commit, status, merged = self._integrate(tx, job, outcome, report)
-            record = self._remember(job, outcome, status, commit, merged, report)
-            self._follow_up(job, outcome, status, commit, report)
+            commit, status, merged = self._integrate(tx, job, attempted, decision)
+            record = self._remember(job, attempted, status, commit, merged)
+            self._follow_up(job, attempted, status, commit, decision)
+            if decision is not None and decision.plan is not None:
+                self._replace_remaining(decision.plan)
+                self._unsaved_plan["plan.json"] = plan_file(self.plan)
             self._persist(tx, job, outcome, record)
         summary = outcome.summary
         if report is not None and report.gates:
             summary += " — gates " + " ".join(f"{g}={v}" for g, v in report.verdicts().items())
+        if attempted.council is not None:
+            summary += f" — council {attempted.council.record.decision}"
         style = {"merged": "green", "passed": "green", "failed": "red"}.get(status, "yellow")
         self.reporter.line(f"[{job.index:02d}] {job.step.id}: {status} - {summary}", style)
 
+    def _steer(self, job: Job, attempted: Attempted) -> StepDecision | None:
+        """Ask the person (interactive runs) about an attempt that would merge."""
+        if self.steering is None or not (attempted.outcome.ok and attempted.approved):
+            return None
+        probe = attempted.probe
+        review = StepReview(
+            job=job,
+            attempted=attempted,
+            diff=patch_text(self.repo, job.base, probe) if probe else "",
+            remaining=self.remaining_plan(job.step.id),
+            done=frozenset(self.completed | {job.step.id}),
+        )
+        decision = self.steering.review_step(review)
+        if decision.choice == "stop":
+            raise RunStopped
+        return decision
+
     def _integrate(
-        self, tx: Transaction, job: Job, outcome: StepOutcome, report: GateReport | None
+        self, tx: Transaction, job: Job, attempted: Attempted, decision: StepDecision | None
     ) -> tuple[str | None, AttemptStatus, str | None]:
-        """Stage the step's commit and, when the gates let it, its merge (in ``tx``)."""
+        """Stage the step's commit and, when it is approved, its merge (in ``tx``)."""
+        outcome = attempted.outcome
         if not outcome.ok:
             return None, "failed", None
-        if not outcome.changes:
+        commit = self._stage_commit(tx, job, attempted) if outcome.changes else None
+        if decision is not None and decision.choice in ("skip", "retry"):
+            return commit, "skipped" if decision.choice == "skip" else "declined", None
+        if commit is None:
             return None, "passed", None
-        commit = self._stage_commit(tx, job, outcome, report)
-        if report is not None and (report.blocking or report.tool_failed):
+        if not attempted.approved:
             return commit, "rejected", None
         head = self.integration
         try:
@@ -394,33 +489,48 @@ class Runner:
     def _follow_up(
         self,
         job: Job,
-        outcome: StepOutcome,
+        attempted: Attempted,
         status: AttemptStatus,
         commit: str | None,
-        report: GateReport | None,
+        decision: StepDecision | None,
     ) -> None:
         """Update the queue, the busy and failed sets after an attempt: what runs next."""
         if status == "passed" or (status == "merged" and job.kind != "fix"):
             self.busy.discard(job.step.id)
+        elif status == "skipped":
+            self.busy.difference_update({job.step.id, job.for_step})
+        elif status == "declined" and decision is not None:
+            note = f"A person reviewed your change and asked for another attempt: {decision.note}"
+            self._again(job, commit, note)
         elif status == "merged" and job.for_step is not None:
             target = self.plan.step(job.for_step)
             self.queue.append(Pending(target, self._attempt_number(target.id), "redo", ""))
         elif status == "conflict":
             self._after_conflict(job, self._conflicts.pop(job.index, ()))
-        elif status == "rejected" and commit is not None and report is not None:
-            self._after_rejection(job, commit, report)
+        elif status == "rejected" and commit is not None:
+            self._after_rejection(job, commit, attempted)
         elif status == "failed":
-            self._after_failure(job, outcome)
+            self._after_failure(job, attempted.outcome)
 
-    def _after_rejection(self, job: Job, commit: str, report: GateReport) -> None:
-        """The gates said no: the coder fixes its own commit, as a new attempt of the step."""
+    def _after_rejection(self, job: Job, commit: str, attempted: Attempted) -> None:
+        """The gates or the council said no: the coder fixes its own commit, as a new attempt."""
         rejections = sum(
             1 for a in self.attempts if a.step == job.step.id and a.status == "rejected"
         )
         if rejections > self.settings.max_fix_attempts:
-            self._give_up(job, f"the gates rejected it {rejections} times")
+            who = "council" if attempted.council is not None else "gates"
+            self._give_up(job, f"the {who} rejected it {rejections} times")
             return
-        feedback = "The gates rejected your change; fix these findings:\n" + render_text(report)
+        report, council = attempted.report, attempted.council
+        if council is not None and not council.approved:
+            feedback = council.feedback()
+        else:
+            feedback = "The gates rejected your change; fix these findings:\n"
+            feedback += render_text(report) if report is not None else ""
+        self._again(job, commit, feedback)
+
+    def _again(self, job: Job, commit: str | None, feedback: str) -> None:
+        """A new attempt of the step that builds on this attempt's own commit."""
         self.queue.append(
             Pending(
                 job.step,
@@ -429,7 +539,7 @@ class Runner:
                 feedback,
                 job.for_step,
                 base=commit,
-                judge_base=job.judge_base,
+                judge_base=job.judge_base if commit else None,
             )
         )
 
@@ -491,9 +601,8 @@ class Runner:
 
     # -- writing -------------------------------------------------------------------------
 
-    def _stage_commit(
-        self, tx: Transaction, job: Job, outcome: StepOutcome, report: GateReport | None
-    ) -> str:
+    def _stage_commit(self, tx: Transaction, job: Job, attempted: Attempted) -> str:
+        outcome, report = attempted.outcome, attempted.report
         agent = job.step.agent
         model = model_label(self.model_for(agent, job.step) or "none")
         verdicts = tuple(report.verdicts().items()) if report is not None else ()
@@ -502,7 +611,7 @@ class Runner:
         finished = now()
 
         def note(commit: str, tree: str) -> StepNote:
-            return step_note(self.record.run, job, model, outcome, report, commit, tree, finished)
+            return step_note(self.record.run, job, model, attempted, commit, tree, finished)
 
         commit, _ = stage_step(
             self.repo,
@@ -518,14 +627,15 @@ class Runner:
     def _remember(
         self,
         job: Job,
-        outcome: StepOutcome,
+        attempted: Attempted,
         status: AttemptStatus,
         commit: str | None,
         merged: str | None,
-        report: GateReport | None = None,
     ) -> AttemptRecord:
         """Add the attempt to the in-memory state: attempts, usage, stalls."""
+        outcome, report, council = attempted.outcome, attempted.report, attempted.council
         usage = usage_of(outcome.replies)
+        council_usage = council.record.usage if council is not None else UsageRecord()
         record = AttemptRecord(
             index=job.index,
             step=job.step.id,
@@ -542,7 +652,10 @@ class Runner:
             branch=step_branch(self.record.run, job.index, job.step.id) if commit else None,
             integration=merged,
             gates=dict(report.verdicts()) if report is not None else {},
+            council={j.name: j.verdict for j in council.record.judges} if council else {},
+            skills=attempted.skills,
             usage=usage,
+            council_usage=council_usage,
             started=job.started,
             finished=now(),
         )
@@ -550,7 +663,7 @@ class Runner:
         progress = status in FINISHED_STATUSES
         self.record = self.record.model_copy(
             update={
-                "usage": self.record.usage + usage,
+                "usage": self.record.usage + usage + council_usage,
                 "stalls": 0 if progress else self.record.stalls + 1,
                 "updated": now(),
                 "elapsed_s": self.elapsed(),

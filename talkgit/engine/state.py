@@ -15,9 +15,11 @@ from talkgit.git.ledger import Ledger, dump_json
 from talkgit.provenance.schema import UsageRecord
 
 RunStatus = Literal["planning", "running", "done", "failed", "stopped", "interrupted"]
-AttemptStatus = Literal["merged", "passed", "failed", "conflict", "rejected"]
+# skipped: a person chose to leave the step's change out; declined: a person sent it back.
+AttemptStatus = Literal["merged", "passed", "failed", "conflict", "rejected", "skipped", "declined"]
 AttemptKind = Literal["step", "fix", "redo"]
-FINISHED_STATUSES = ("merged", "passed")
+RunMode = Literal["auto", "strict"]
+FINISHED_STATUSES = ("merged", "passed", "skipped")
 
 
 def now() -> datetime:
@@ -46,6 +48,7 @@ class RunRecord(_State):
     updated: datetime
     status: RunStatus = "planning"
     reason: str = ""
+    mode: RunMode = "auto"  # strict: the reviewer council must approve every merge
     models: dict[str, str | None] = Field(default_factory=dict)  # agent -> model
     parallel: int = 1
     budgets: Budgets
@@ -74,7 +77,10 @@ class AttemptRecord(_State):
     branch: str | None = None
     integration: str | None = None  # the integration head after this attempt merged
     gates: dict[str, str] = Field(default_factory=dict)  # gate -> verdict, for coder attempts
-    usage: UsageRecord = UsageRecord()
+    council: dict[str, str] = Field(default_factory=dict)  # judge -> verdict (strict mode)
+    skills: tuple[str, ...] = ()  # the skills put into the agent's prompt
+    usage: UsageRecord = UsageRecord()  # the agent's model calls
+    council_usage: UsageRecord = UsageRecord()  # the LLM judges' calls
     started: datetime
     finished: datetime
 

@@ -66,6 +66,27 @@ class GateRecord(_Record):
     duration_s: float = 0.0
 
 
+class JudgeRecord(_Record):
+    """One council judge's vote on a step: the static gates (``gates``) or an LLM reviewer."""
+
+    name: str
+    kind: Literal["gates", "llm"]
+    model: str = ""  # provider/model of an LLM judge
+    verdict: Literal["approve", "reject", "error"]
+    reason: str
+    weight: float = 1.0
+
+
+class CouncilRecord(_Record):
+    """The reviewer council's decision on a step (strict mode), with every judge's vote."""
+
+    rule: Literal["all", "majority", "weighted"]
+    threshold: float | None = None  # for the weighted rule
+    decision: Literal["approve", "reject"]
+    judges: tuple[JudgeRecord, ...]
+    usage: UsageRecord = UsageRecord()  # the LLM judges' calls
+
+
 class StepNote(_Record):
     """The note on every step commit, in ``refs/notes/talkgit/steps``."""
 
@@ -79,7 +100,8 @@ class StepNote(_Record):
     usage: UsageRecord = UsageRecord()
     git: GitRecord
     gates: tuple[GateRecord, ...] = ()
-    skills: tuple[str, ...] = ()
+    skills: tuple[str, ...] = ()  # the skills put into the agent's prompt
+    council: CouncilRecord | None = None  # strict mode only
     started: datetime
     finished: datetime
 

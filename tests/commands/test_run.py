@@ -34,7 +34,8 @@ def _run(
     out, progress = io.StringIO(), io.StringIO()
     options = RunOptions(model=model, max_steps=max_steps)
     reporter = PlainReporter(progress)
-    code = run(repo, task, options, dry_run=dry_run, out=out, reporter=reporter, environ=NO_GATES)
+    mode = "dry-run" if dry_run else "auto"
+    code = run(repo, task, options, mode=mode, out=out, reporter=reporter, environ=NO_GATES)
     return code, out.getvalue(), progress.getvalue()
 
 
