@@ -57,7 +57,11 @@ def _note(app: Path, commit: str) -> dict[str, object]:
 def test_strict_mode_a_rejection_by_a_judge_goes_back_to_the_coder(
     app: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    replies = {"planner": [PLAN], "coder": [FIRST, SECOND], "judge-security": [REJECT, APPROVE]}
+    replies: dict[str, list[object]] = {
+        "planner": [PLAN],
+        "coder": [FIRST, SECOND],
+        "judge-security": [REJECT, APPROVE],
+    }
     model = scripted_model(tmp_path, replies)
     _council(app, model, "all", "security")
     state = user_state(app)
@@ -90,7 +94,7 @@ def test_strict_mode_a_rejection_by_a_judge_goes_back_to_the_coder(
 
 
 def test_strict_mode_majority_lets_one_dissent_through(app: Path, tmp_path: Path) -> None:
-    replies = {
+    replies: dict[str, list[object]] = {
         "planner": [PLAN],
         "coder": [FIRST],
         "judge-style": [REJECT],

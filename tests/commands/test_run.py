@@ -34,8 +34,15 @@ def _run(
     out, progress = io.StringIO(), io.StringIO()
     options = RunOptions(model=model, max_steps=max_steps)
     reporter = PlainReporter(progress)
-    mode = "dry-run" if dry_run else "auto"
-    code = run(repo, task, options, mode=mode, out=out, reporter=reporter, environ=NO_GATES)
+    code = run(
+        repo,
+        task,
+        options,
+        mode="dry-run" if dry_run else "auto",
+        out=out,
+        reporter=reporter,
+        environ=NO_GATES,
+    )
     return code, out.getvalue(), progress.getvalue()
 
 
