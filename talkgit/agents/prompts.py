@@ -44,9 +44,18 @@ Reply with blocks for the edits that still need to be made."""
 
 
 def agents_list(names: Iterable[str]) -> str:
-    return "\n".join(
-        f"- {name}: {AGENT_DESCRIPTIONS.get(name, 'a plug-in agent')}" for name in names
-    )
+    """One line per agent for the planner; a plug-in agent says what it does in its own
+    ``description``, when it has one."""
+    return "\n".join(f"- {name}: {_described(name)}" for name in names)
+
+
+def _described(name: str) -> str:
+    if name in AGENT_DESCRIPTIONS:
+        return AGENT_DESCRIPTIONS[name]
+    from talkgit import plugins  # the scan is cached: the run that offers this agent made it
+
+    agent = plugins.agent_plugins().by_name().get(name)
+    return plugins.description(agent) or "a plug-in agent"
 
 
 def repository_view(sizes: Mapping[str, int], limit: int = 400) -> str:

@@ -1,6 +1,8 @@
 """`talkgit doctor`: is this machine ready? Checks tools and keys and says what to fix.
 
-A key's value is never printed, only whether its variable is set.
+A key's value is never printed, only whether its variable is set. Plug-ins are listed with
+the distribution each comes from; a broken one is a note, not a failure: talkgit works
+without it.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ def doctor(
     env = os.environ if environ is None else environ
     checks = [_git(), _pygit2(), *(_tool(name) for name in GATE_TOOLS), _repository(directory)]
     checks += _model_keys(env)
+    checks += _plugins()
     for check in checks:
         mark = "ok  " if check.ok else ("FAIL" if check.required else "note")
         out.write(f"{mark}  {check.name:<22} {check.detail}\n")
@@ -117,3 +120,24 @@ def _model_keys(env: Mapping[str, str]) -> list[Check]:
             required=False,
         )
     ]
+
+
+def _plugins() -> list[Check]:
+    from talkgit import plugins
+
+    checks: list[Check] = []
+    for found in (plugins.agent_plugins(), plugins.gate_plugins()):
+        checks += [
+            Check(f"plug-in: {p.name}", True, f"{p.group}, from {p.dist}") for p in found.plugins
+        ]
+        checks += [
+            Check(
+                f"plug-in: {p.name}",
+                False,
+                f"{p.group}, from {p.dist}: skipped: {p.reason}",
+                f"talkgit works without it; fix or uninstall {p.dist}",
+                required=False,
+            )
+            for p in found.problems
+        ]
+    return checks or [Check("plug-ins", True, "none installed")]

@@ -114,11 +114,11 @@ def check_push(
 
 def chosen_gates(gates: Sequence[str]) -> tuple[str, ...]:
     """``gates`` without repeats; UsageError for a name that is no gate."""
-    from talkgit.gates.registry import GATES
+    from talkgit.gates.registry import gate_names, unknown_gates
 
-    unknown = [name for name in gates if name not in GATES]
+    unknown = unknown_gates(gates)  # plug-ins are looked for only for a name not built in
     if unknown:
-        known = ", ".join(sorted(GATES))
+        known = ", ".join(gate_names())
         raise UsageError(f"unknown gate {unknown[0]!r}: the gates are {known}")
     return tuple(dict.fromkeys(gates))
 

@@ -341,8 +341,11 @@ def _fingerprinted(gate: Gate, target: Target) -> GateRun:
 
 def _run_safely(gate: Gate, target: Target) -> GateRun:
     try:
-        return gate.run(target)
+        run = gate.run(target)
     except TalkgitError as exc:
         return GateRun(gate.name, "", error=str(exc))
     except Exception as exc:  # a gate that raises is a tool that failed, never a pass
         return GateRun(gate.name, "", error=f"{type(exc).__name__}: {exc}")
+    if not isinstance(run, GateRun):  # a plug-in gate's bug, as the one above
+        return GateRun(gate.name, "", error=f"the gate returned a {type(run).__name__}")
+    return run
