@@ -12,7 +12,7 @@ from typing import Literal, TextIO
 
 from talkgit import exit_codes
 from talkgit.agents.base import Agent
-from talkgit.agents.registry import builtin_agents
+from talkgit.agents.registry import all_agents
 from talkgit.commands.interactive import TerminalSteering, require_terminal
 from talkgit.config import Settings, load_settings, read_from_directory
 from talkgit.engine.cache import LedgerCache
@@ -22,7 +22,7 @@ from talkgit.engine.runner import Runner
 from talkgit.engine.runs import StoredRun, create_run, latest_run, new_record, open_run
 from talkgit.engine.state import RunRecord, load_pending
 from talkgit.errors import ModelError, TalkgitError, UsageError
-from talkgit.gates.policy import load_waivers
+from talkgit.gates.policy import Waiver, load_waivers
 from talkgit.git.ledger import Ledger
 from talkgit.git.names import integration_branch, short_branch
 from talkgit.git.repo import GitRepo
@@ -30,7 +30,7 @@ from talkgit.llm.cache import MemoryCache
 from talkgit.llm.client import LLM
 from talkgit.llm.types import CallPolicy, ResponseCache
 from talkgit.provenance.schema import model_label
-from talkgit.skills.library import load_skills
+from talkgit.skills.library import Skill, load_skills
 
 NO_MODEL = (
     "no model configured: pass --model (e.g. openai/gpt-4o-mini), set TALKGIT_MODEL, or add "
@@ -72,6 +72,8 @@ class Session:
     options: RunOptions
     reporter: Reporter
     environ: Mapping[str, str] | None
+    waivers: tuple[Waiver, ...]
+    skills: tuple[Skill, ...]
 
     def runner(self, ledger: Ledger, record: RunRecord, cache: ResponseCache) -> Runner:
         settings = self.settings
@@ -89,8 +91,8 @@ class Session:
             agents=self.agents,
             reporter=self.reporter,
             model_override=self.options.model,
-            waivers=load_waivers(read_from_directory(self.repo.workdir)),
-            skills=load_skills(self.repo.workdir),
+            waivers=self.waivers,
+            skills=self.skills,
             steering=steering,
         )
 
@@ -106,7 +108,11 @@ def _session(
     settings = load_settings(
         read_from_directory(repo.workdir), environ=environ, overrides=options.overrides()
     )
-    return Session(repo, settings, builtin_agents(), options, reporter, environ)
+    # Read before anything is written: a broken waiver or skill file stops the run here.
+    waivers = load_waivers(read_from_directory(repo.workdir))
+    skills = load_skills(repo.workdir)
+    agents = all_agents()
+    return Session(repo, settings, agents, options, reporter, environ, waivers, skills)
 
 
 def run(
