@@ -69,6 +69,7 @@ def describe(record: RunRecord, plan: Plan | None, attempts: list[AttemptRecord]
     lines = [
         f"run {record.run}: {record.status}{' — ' + record.reason if record.reason else ''}",
         f"task: {record.task}",
+        f"mode: {record.mode}",
         f"base: {record.base[:10]}   integration: {short_branch(integration_branch(record.run))}",
         f"models: {', '.join(f'{a}={m}' for a, m in record.models.items() if m)}",
         f"usage: {usage.calls} calls ({usage.cached_calls} cached), "
@@ -84,10 +85,16 @@ def describe(record: RunRecord, plan: Plan | None, attempts: list[AttemptRecord]
     for attempt in attempts:
         seconds = (attempt.finished - attempt.started).total_seconds()
         branch = short_branch(attempt.branch) if attempt.branch else "(no commit)"
+        usage = attempt.usage + attempt.council_usage
         lines.append(
             f"  {attempt.index:02d} {attempt.step:<16} {attempt.kind} {attempt.attempt}  "
             f"{attempt.status:<8} {branch}  "
-            f"{attempt.usage.input_tokens + attempt.usage.output_tokens} tok ${attempt.usage.cost} "
+            f"{usage.input_tokens + usage.output_tokens} tok ${usage.cost} "
             f"{seconds:.1f}s — {attempt.summary}"
         )
+        if attempt.council:
+            votes = " ".join(f"{judge}={verdict}" for judge, verdict in attempt.council.items())
+            lines.append(f"      council: {votes}")
+        if attempt.skills:
+            lines.append(f"      skills: {', '.join(attempt.skills)}")
     return "\n".join(lines) + "\n"

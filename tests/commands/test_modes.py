@@ -91,6 +91,11 @@ def test_strict_mode_a_rejection_by_a_judge_goes_back_to_the_coder(
     assert git(app, "show", f"{branch}:app.py") == "def greet():\n    return 'hello'\n"
     assert user_state(app) == state  # strict never touches the user's branch
     fsck(app)
+    capsys.readouterr()
+    assert main(["-C", str(app), "show"]) == exit_codes.OK
+    shown = capsys.readouterr().out
+    assert "mode: strict" in shown
+    assert "council: gates=approve security=reject" in shown
 
 
 def test_strict_mode_majority_lets_one_dissent_through(app: Path, tmp_path: Path) -> None:
