@@ -161,3 +161,16 @@ def test_the_documented_example_runs_as_documented(repo: Path) -> None:
     assert matched(repo, text, ("app/models/user.py",)) == shown
     listing = docs.split("$ talkgit skills list\n", 1)[1].split("```", 1)[0]
     assert listed(repo) == listing
+
+
+def test_the_cli_lists_and_matches(skilled: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from talkgit.cli import main
+
+    assert main(["-C", str(skilled), "skills", "list", "--json"]) == exit_codes.OK
+    names = [skill["name"] for skill in json.loads(capsys.readouterr().out)]
+    assert names == ["db-migrations", "guide", "release"]
+    args = ["skills", "match", "a migration", "--file", "app/models/user.py", "--budget", "50"]
+    assert main(["-C", str(skilled), *args, "--json"]) == exit_codes.OK
+    document = json.loads(capsys.readouterr().out)
+    assert document["budget"] == 50
+    assert document["chosen"] == ["db-migrations"]
