@@ -18,7 +18,7 @@ import pygit2
 from talkgit.edits.model import FileChange
 from talkgit.errors import ConcurrentUpdateError
 from talkgit.git.repo import GitRepo, translate_git_errors
-from talkgit.git.trees import commit_tree, write_tree
+from talkgit.git.trees import MODE_TREE, commit_tree, write_tree
 
 
 @dataclass(frozen=True)
@@ -82,6 +82,7 @@ class Transaction:
                 )
 
 
+HEX_OID_LENGTH = 40
 LOCK_WAIT_S = 2.0  # other writers hold a ref lock for milliseconds; wait that long at most
 
 
@@ -124,18 +125,46 @@ def clear_stale_locks(repo: GitRepo, refs: Iterable[str], older_than_s: float) -
     return freed
 
 
+# A flat notes tree is rewritten whole by every note added, so a repository's thousandth
+# step would pay for the 999 before it (15 ms a step instead of 3.5 at 2,000 notes). Past this
+# many entries the notes move to git's 2/38 fan-out, as git itself does (sooner), and a note
+# rewrites only its own 1/256th of them.
+FANOUT_AT = 256
+
+
 def _notes_commit(repo: GitRepo, tip: str | None, notes: dict[str, bytes]) -> str:
     """A new notes commit: ``tip``'s notes plus ``notes``, keeping git's fan-out layout."""
     tree = repo.commit(tip).tree if tip else None
-    fanned = tree is not None and any(
-        entry.type_str == "tree" and len(entry.name or "") == 2 for entry in tree
-    )
+    fanned = tree is not None and _is_fanned(tree)
+    if tree is not None and not fanned and len(tree) >= FANOUT_AT:
+        tree, fanned = _fan_out(repo.raw, tree), True
     changes: list[FileChange] = []
     for target, data in notes.items():
         changes += [FileChange(path, None) for path in _note_paths(target) if tree and path in tree]
         changes.append(FileChange(_note_paths(target)[1 if fanned else 0], data))
     tree_id = write_tree(repo, tree, changes)
     return commit_tree(repo, tree_id, "Notes added by talkgit\n", [tip] if tip else [])
+
+
+def _is_fanned(tree: pygit2.Tree) -> bool:
+    return any(entry.type_str == "tree" and len(entry.name or "") == 2 for entry in tree)
+
+
+def _fan_out(raw: pygit2.Repository, tree: pygit2.Tree) -> pygit2.Tree:
+    """The same notes, each flat ``<sha>`` entry moved to ``<sha[:2]>/<sha[2:]>``."""
+    buckets: dict[str, list[tuple[str, pygit2.Object]]] = {}
+    for entry in tree:
+        name = entry.name or ""
+        if len(name) == HEX_OID_LENGTH and entry.type_str == "blob":
+            buckets.setdefault(name[:2], []).append((name, entry))
+    root = raw.TreeBuilder(tree)
+    for prefix, entries in buckets.items():
+        sub = raw.TreeBuilder()
+        for name, entry in entries:
+            root.remove(name)
+            sub.insert(name[2:], entry.id, entry.filemode)
+        root.insert(prefix, sub.write(), MODE_TREE)
+    return raw[root.write()].peel(pygit2.Tree)
 
 
 def _note_paths(target: str) -> list[str]:

@@ -10,7 +10,7 @@ from talkgit.errors import ConcurrentUpdateError
 from talkgit.git.names import STEP_NOTES_REF
 from talkgit.git.notes import read_json_note, read_note
 from talkgit.git.repo import GitRepo
-from talkgit.git.transaction import Transaction
+from talkgit.git.transaction import FANOUT_AT, Transaction
 from talkgit.git.trees import create_commit
 from tests.support.gitrepo import commit_file, fsck, git, user_state
 
@@ -97,4 +97,24 @@ def test_notes_replace_and_keep_a_fanned_out_layout(repo: Path) -> None:
     assert read_note(opened, STEP_NOTES_REF, other) == "old other\n"
     tree = git(repo, "ls-tree", "-r", "--name-only", STEP_NOTES_REF).split()
     assert f"{target[:2]}/{target[2:]}" in tree and target not in tree
+    fsck(repo)
+
+
+def test_a_large_flat_notes_tree_fans_out_and_git_still_reads_every_note(repo: Path) -> None:
+    opened = GitRepo.discover(repo)
+    targets = [str(opened.raw.create_blob(f"{n}\n".encode())) for n in range(FANOUT_AT + 1)]
+    tx = Transaction(opened)
+    for target in targets[:FANOUT_AT]:
+        tx.add_note(STEP_NOTES_REF, target, f"note {target}\n")
+    tx.commit()  # one commit of FANOUT_AT flat notes: the layout git uses for few notes
+    assert len(git(repo, "ls-tree", STEP_NOTES_REF).splitlines()) == FANOUT_AT
+    tx = Transaction(opened)
+    tx.add_note(STEP_NOTES_REF, targets[-1], "the last\n")
+    tx.commit()
+    top = git(repo, "ls-tree", STEP_NOTES_REF).splitlines()
+    assert top and all(line.split()[1] == "tree" and len(line.split()[3]) == 2 for line in top)
+    assert len(git(repo, "notes", "--ref=talkgit/steps", "list").splitlines()) == FANOUT_AT + 1
+    assert git(repo, "notes", "--ref=talkgit/steps", "show", targets[0]) == f"note {targets[0]}\n"
+    assert git(repo, "notes", "--ref=talkgit/steps", "show", targets[-1]) == "the last\n"
+    assert read_note(opened, STEP_NOTES_REF, targets[1]) == f"note {targets[1]}\n"
     fsck(repo)
