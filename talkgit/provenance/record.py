@@ -10,7 +10,7 @@ from talkgit.git.ledger import Ledger
 from talkgit.git.names import STEP_NOTES_REF
 from talkgit.git.repo import GitRepo
 from talkgit.git.transaction import Transaction
-from talkgit.git.trees import create_commit
+from talkgit.git.trees import commit_tree, write_tree
 from talkgit.provenance.schema import StepNote
 
 
@@ -41,9 +41,10 @@ def stage_step(
     Returns (commit, tree). Nothing is published until ``tx`` commits, so the caller can
     add its own updates (the ledger, an integration branch) to the same transaction.
     """
-    with repo.lock:
-        commit = create_commit(repo, base=base, changes=changes, message=message)
-        tree = str(repo.commit(commit).tree_id)
+    with repo.lock:  # the tree id comes from writing it: no read back of the new commit
+        tree_id = write_tree(repo, repo.commit(base).tree, changes)
+        commit = commit_tree(repo, tree_id, message, [base])
+    tree = str(tree_id)
     tx.set_ref(branch, commit, expected=None)
     tx.add_note(STEP_NOTES_REF, commit, note(commit, tree).to_json())
     return commit, tree
