@@ -84,7 +84,9 @@ def _ledger_ref(repo: Path) -> str | None:
 
 def _ledger_exists(repo: Path) -> bool:
     """Polled every few milliseconds, so a file check rather than a git process."""
-    return any((repo / ".git" / "refs" / "talkgit" / "runs").glob("*"))
+    # A `<id>.lock` alone is a ref being created, not yet a ledger: a kill then leaves none.
+    runs = (repo / ".git" / "refs" / "talkgit" / "runs").glob("*")
+    return any(path.suffix != ".lock" for path in runs)
 
 
 def _start(repo: Path, server: OpenAIServer) -> subprocess.Popen[bytes]:
