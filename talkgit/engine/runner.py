@@ -13,14 +13,13 @@ import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, wait
-from datetime import date
 
-from talkgit.agents.base import Agent, Completer, StepContext, StepOutcome
+from talkgit.agents.base import Agent, Completer, StepOutcome
 from talkgit.agents.judge import judge_agent
 from talkgit.agents.planner import Planned, make_plan
 from talkgit.agents.prompts import repository_view
 from talkgit.config import Settings
-from talkgit.engine.council import CouncilVerdict, convene
+from talkgit.engine.lane import Lane, lane_name
 from talkgit.engine.plan import Plan, PlanStep
 from talkgit.engine.records import (
     Attempted,
@@ -49,9 +48,6 @@ from talkgit.engine.state import (
 )
 from talkgit.engine.steering import RunStopped, Steering, StepDecision, StepReview
 from talkgit.errors import ModelError, TalkgitError
-from talkgit.gates.base import Change
-from talkgit.gates.change import judge
-from talkgit.gates.evaluate import GateReport
 from talkgit.gates.policy import Waiver
 from talkgit.gates.render import render_text
 from talkgit.git import worktrees
@@ -60,17 +56,14 @@ from talkgit.git.ledger import Ledger
 from talkgit.git.merge import MergeConflict, merge
 from talkgit.git.names import integration_branch, step_branch
 from talkgit.git.repo import GitRepo
-from talkgit.git.snapshot import changed_paths
 from talkgit.git.trailers import add_trailers
 from talkgit.git.transaction import Transaction
-from talkgit.git.trees import create_commit
 from talkgit.git.treeview import CommitTree
 from talkgit.llm.types import Message
 from talkgit.provenance.record import stage_step
 from talkgit.provenance.schema import StepNote, UsageRecord, model_label
 from talkgit.provenance.trailers import StepTrailers
 from talkgit.skills.library import Skill
-from talkgit.skills.match import select_skills
 
 MAX_REDOS = 2  # attempts to redo a step whose merge conflicted
 MAX_STALLS = 3  # failed attempts in a row before the plan is reconsidered
@@ -106,9 +99,17 @@ class Runner:
         self.queue: list[Pending] = []
         self.busy: set[str] = set()
         self.failed: set[str] = set()
-        self.waivers = tuple(waivers)
-        self.skills = tuple(skills)
         self.steering = steering
+        self.lane = Lane(
+            repo,
+            settings,
+            llm,
+            record.run,
+            record.task,
+            strict=record.mode == "strict",
+            waivers=tuple(waivers),
+            skills=tuple(skills),
+        )
         self._free_lanes = set(range(record.parallel))
         self._conflicts: dict[int, tuple[str, ...]] = {}
         self._unsaved_plan: dict[str, bytes | None] = {}
@@ -337,76 +338,12 @@ class Runner:
         return self.model_for(step.agent, step) if self.agents[step.agent].needs_model else None
 
     def _run_job(self, job: Job) -> Attempted:
-        agent = self.agents[job.step.agent]
-        skills = self._skills_for(job.step, agent)
-        context = StepContext(
-            run_id=self.record.run,
-            task=self.record.task,
-            step=job.step,
-            base=job.base,
-            repo=self.repo,
-            settings=self.settings,
-            llm=self.llm,
-            model=self._agent_model(job.step),
-            api_base=self.settings.api_base_for(agent.name),
-            feedback=job.feedback,
-            worktree_name=self._lane_name(job),
-            skills=skills,
-        )
-        outcome = agent.run(context)
-        names = tuple(skill.name for skill in skills)
-        if not (outcome.ok and outcome.changes):
-            return Attempted(outcome, skills=names)
-        with self.repo.lock:  # libgit2 objects are not to be written from two threads at once
-            probe = create_commit(
-                self.repo, base=job.base, changes=outcome.changes, message="talkgit probe\n"
-            )
-        report = self._gate(job, probe) if self.settings.run_gates else None
-        vetoed = report is not None and (report.blocking or report.tool_failed)
-        strict = self.record.mode == "strict" and not vetoed  # a veto needs no vote
-        council = self._convene(job, probe, report) if strict else None
-        return Attempted(outcome, report, council, probe, names)
-
-    def _skills_for(self, step: PlanStep, agent: Agent) -> tuple[Skill, ...]:
-        """The skills that match the step's goal and files, within the token budget."""
-        budget = self.settings.skill_tokens
-        if not (agent.needs_model and self.skills and budget):
-            return ()
-        matches = select_skills(self.skills, step.goal, step.files, budget)
-        return tuple(match.skill for match in matches if match.selected)
-
-    def _convene(self, job: Job, probe: str, report: GateReport | None) -> CouncilVerdict:
-        """The reviewer council on what this attempt changed since its step began."""
-        return convene(
-            self.llm,
-            self.settings.council,
-            goal=job.step.goal,
-            diff=patch_text(self.repo, job.judge_base, probe),
-            report=report,
-            api_base_for=lambda reviewer: reviewer.api_base or self.settings.api_base,
-        )
-
-    def _gate(self, job: Job, probe: str) -> GateReport:
-        """The gates on what this attempt changed, judged against where its step began."""
-        change = Change(probe, job.judge_base, changed_paths(self.repo, job.judge_base, probe))
-        return judge(
-            self.repo,
-            change,
-            gates=self.settings.run_gates,
-            policies=self.settings.gate_policies(self.settings.run_gates),
-            waivers=self.waivers,
-            today=date.today(),
-            lane=self._lane_name(job),
-            timeout=self.settings.test_timeout,
-        )
-
-    def _lane_name(self, job: Job) -> str:
-        return f"{self.record.run}-lane{job.lane}"
+        return self.lane.attempt(job, self.agents[job.step.agent], self._agent_model(job.step))
 
     def remove_worktrees(self) -> None:
         """The lanes' private worktrees go with the run (their caches stay for the next)."""
         for lane in range(self.record.parallel):
-            name = f"{self.record.run}-lane{lane}"
+            name = lane_name(self.record.run, lane)
             for worktree in (name, f"{name}-head", f"{name}-base"):
                 worktrees.remove(self.repo, worktree)
 
