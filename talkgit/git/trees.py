@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 import pygit2
 
-from talkgit.edits.model import FileChange  # the one shape of a change, edits to commits
 from talkgit.errors import RepositoryError
 from talkgit.git.repo import GitRepo, translate_git_errors
+
+if TYPE_CHECKING:
+    # The one shape of a change, edits to commits. A type only: importing the edits
+    # package (its parsers and matchers) would cost every `talkgit check` ~20 ms.
+    from talkgit.edits.model import FileChange
 
 MODE_FILE = pygit2.enums.FileMode.BLOB
 MODE_EXECUTABLE = pygit2.enums.FileMode.BLOB_EXECUTABLE
