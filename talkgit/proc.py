@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import subprocess
+import threading
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import NamedTuple
@@ -60,6 +62,82 @@ def cmd_output(
     if check and done.returncode != 0:
         raise CommandFailed(cmd, output)
     return output
+
+
+class Started:
+    """A command started now and waited for later: ``cmd_output(check=False)`` in two halves."""
+
+    def __init__(self, *cmd: str, cwd: Path | str | None = None) -> None:
+        self.cmd = cmd
+        self.started = time.monotonic()
+        try:
+            self.process = subprocess.Popen(
+                list(cmd), cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+            )
+        except FileNotFoundError as exc:
+            raise ToolError(f"`{cmd[0]}` is not installed or not on PATH") from exc
+
+    def output(self, timeout: float | None = None) -> Output:
+        """Its exit code and output; killed, and a ToolError, ``timeout`` s after it started."""
+        left = None if timeout is None else max(0.0, self.started + timeout - time.monotonic())
+        try:
+            stdout, stderr = self.process.communicate(timeout=left)
+        except subprocess.TimeoutExpired as exc:
+            self.process.kill()
+            self.process.communicate()
+            raise ToolError(f"`{' '.join(self.cmd)}` did not finish within {timeout:g} s") from exc
+        return Output(self.process.returncode, stdout, stderr)
+
+
+class StartedCommands:
+    """Commands started before the code that needs their output knows it does.
+
+    Whoever then runs exactly the same command in the same directory ``take``s the running
+    one instead of starting it again; ``close`` kills what nobody took (and, after an
+    error, what is still running).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._waiting: dict[tuple[str, tuple[str, ...]], Started] = {}
+        self._taken: list[Started] = []
+
+    def start(self, *cmd: str, cwd: Path | str) -> Started | None:
+        """Start ``cmd`` in ``cwd`` (once); a missing program is left for its real run to report."""
+        key = (str(cwd), cmd)
+        with self._lock:
+            if key in self._waiting:
+                return self._waiting[key]
+            try:
+                started = Started(*cmd, cwd=cwd)
+            except ToolError:
+                return None
+            self._waiting[key] = started
+        return started
+
+    def take(self, cmd: Sequence[str], cwd: Path | str) -> Started | None:
+        """The running ``cmd`` in ``cwd``, at most once; None when it was not started."""
+        with self._lock:
+            started = self._waiting.pop((str(cwd), tuple(cmd)), None)
+            if started is not None:
+                self._taken.append(started)
+        return started
+
+    def pending(self) -> tuple[Started, ...]:
+        """The commands started and not taken (yet)."""
+        with self._lock:
+            return tuple(self._waiting.values())
+
+    def close(self) -> None:
+        with self._lock:
+            waiting, self._waiting = list(self._waiting.values()), {}
+            taken = list(self._taken)
+        for started in waiting:
+            started.process.kill()
+            started.process.communicate()  # reap it; nobody else reads its pipes
+        for started in taken:  # their readers reap them
+            if started.process.poll() is None:
+                started.process.kill()
 
 
 def environ_without(*names: str) -> dict[str, str]:

@@ -1,0 +1,56 @@
+"""The subprocess helper's two halves: a command started now and waited for later."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from talkgit.errors import ToolError
+from talkgit.proc import Started, StartedCommands, cmd_output
+
+SLEEP = (sys.executable, "-c", "import time; time.sleep(60)")
+PRINT = (sys.executable, "-c", "import sys; print('out'); print('err', file=sys.stderr); exit(3)")
+
+
+def test_a_started_command_gives_what_cmd_output_gives(tmp_path: Path) -> None:
+    started = Started(*PRINT, cwd=tmp_path)
+    assert started.output(timeout=60) == cmd_output(*PRINT, cwd=tmp_path, check=False)
+
+
+def test_a_started_command_that_overruns_is_killed() -> None:
+    started = Started(*SLEEP)
+    with pytest.raises(ToolError, match=r"did not finish within 0\.2 s"):
+        started.output(timeout=0.2)
+    assert started.process.returncode is not None
+
+
+def test_a_missing_program_is_a_tool_error_or_nothing_started() -> None:
+    with pytest.raises(ToolError, match="not installed"):
+        Started("talkgit-no-such-program")
+    commands = StartedCommands()
+    assert commands.start("talkgit-no-such-program", cwd=".") is None
+    assert commands.pending() == ()
+
+
+def test_the_same_command_in_the_same_place_is_taken_once(tmp_path: Path) -> None:
+    commands = StartedCommands()
+    started = commands.start(*PRINT, cwd=tmp_path)
+    assert commands.start(*PRINT, cwd=tmp_path) is started  # not a second process
+    assert commands.take(PRINT, tmp_path.parent) is None  # elsewhere: not the same run
+    assert commands.take(PRINT[:-1], tmp_path) is None
+    taken = commands.take(list(PRINT), tmp_path)
+    assert taken is not None and taken is started
+    assert commands.take(PRINT, tmp_path) is None
+    assert taken.output(timeout=60).stdout == "out\n"
+    commands.close()
+
+
+def test_close_kills_what_nobody_took(tmp_path: Path) -> None:
+    commands = StartedCommands()
+    unwanted = commands.start(*SLEEP, cwd=tmp_path)
+    assert unwanted is not None and commands.pending() == (unwanted,)
+    commands.close()
+    assert unwanted.process.returncode is not None  # killed and reaped, not left running
+    assert commands.pending() == ()
