@@ -7,10 +7,17 @@ import sys
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from talkgit.gates.base import Finding, GateRun, Severity, Target
-from talkgit.gates.tools import last_line, relative_path, run_on_python_files, schema_error
+from talkgit.gates.tools import (
+    ToolOutput,
+    last_line,
+    relative_path,
+    run_on_python_files,
+    schema_error,
+    tool_command,
+)
 from talkgit.proc import Output
 
 if sys.version_info >= (3, 11):
@@ -27,7 +34,7 @@ SEVERITIES = {
 }
 
 
-class _Issue(BaseModel):
+class _Issue(ToolOutput):
     filename: str
     line_number: int
     col_offset: int
@@ -36,12 +43,12 @@ class _Issue(BaseModel):
     issue_text: str
 
 
-class _ScanError(BaseModel):
+class _ScanError(ToolOutput):
     filename: str
     reason: str
 
 
-class _Report(BaseModel):
+class _Report(ToolOutput):
     """The part of ``bandit -f json`` that Findings need."""
 
     results: list[_Issue]
@@ -60,6 +67,10 @@ class BanditGate:
             functools.partial(_command, target.root),
             functools.partial(_read, root=target.root),
         )
+
+    def command(self, target: Target) -> list[str] | None:
+        """What ``run`` runs on ``target`` (None: no Python file), so it can start early."""
+        return tool_command(target, functools.partial(_command, target.root))
 
 
 def _command(root: Path, files: list[str]) -> list[str]:

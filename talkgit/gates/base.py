@@ -10,7 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Literal, Protocol, runtime_checkable
+
+from talkgit.proc import StartedCommands
 
 Verdict = Literal["pass", "fail", "warn", "skip", "error"]
 
@@ -57,13 +59,16 @@ class Target:
 
     ``files`` are the repository-relative paths the change touches (the gate may look at
     more when its tool needs them, as mypy does for imports); ``cache_dir`` is a private
-    directory under .git/talkgit/ the gate may keep caches in between runs.
+    directory under .git/talkgit/ the gate may keep caches in between runs. ``started``
+    holds tool commands already running on this tree (see ``talkgit.gates.change.start_head``):
+    a gate about to run one of them takes it instead.
     """
 
     root: Path
     files: tuple[str, ...]
     cache_dir: Path
     timeout: float = 600.0
+    started: StartedCommands | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -85,6 +90,17 @@ class Gate(Protocol):
     name: str
 
     def run(self, target: Target) -> GateRun: ...
+
+
+@runtime_checkable
+class StartsEarly(Protocol):
+    """A gate whose run is one tool command, which may be started before the gate runs.
+
+    ``command`` is exactly what ``run`` will run on the target (None: nothing to run);
+    ``run`` takes that command from ``Target.started`` when it is already running.
+    """
+
+    def command(self, target: Target) -> list[str] | None: ...
 
 
 @dataclass(frozen=True)

@@ -10,14 +10,66 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import date
+from typing import TYPE_CHECKING
 
-from talkgit.gates.base import Change, Target
-from talkgit.gates.evaluate import BaseCache, GateReport, evaluate
-from talkgit.gates.policy import GatePolicy, Waiver, expired_waivers
-from talkgit.gates.registry import make_gates
+from talkgit.gates.base import Change, StartsEarly, Target
 from talkgit.git import worktrees
 from talkgit.git.repo import GitRepo
+from talkgit.proc import StartedCommands
+
+if TYPE_CHECKING:  # imported when judging: start_head runs before them, to start tools sooner
+    from talkgit.gates.evaluate import GateReport
+    from talkgit.gates.policy import GatePolicy, Waiver
+
+DEFAULT_TIMEOUT = 600.0
+
+
+@dataclass(frozen=True)
+class HeadStart:
+    """A change's head checked out in its lane's worktree, with gates' tools running on it."""
+
+    change: Change
+    lane: str
+    target: Target
+
+    def close(self) -> None:
+        """Kill the tools no gate took over (and, after an error, those still running)."""
+        if self.target.started is not None:
+            self.target.started.close()
+
+
+def start_head(
+    repo: GitRepo, change: Change, gates: Sequence[str], *, lane: str = "check"
+) -> HeadStart:
+    """Check out the change's head and start the tools of ``gates`` on it, before judging.
+
+    For a caller that has yet to read its configuration: the tools run meanwhile, and
+    ``judge(..., head_start=)`` takes over those its gates run, exactly as they would
+    have run them. ``gates`` is a guess (only built-in gates with one command start);
+    ``close`` the HeadStart afterwards, in a ``finally``, to kill the rest.
+    """
+    from talkgit.gates.registry import GATES  # built-in names only: a guess scans no plug-in
+
+    started = StartedCommands()
+    target = _target(repo, f"{lane}-head", change.head, change.files, DEFAULT_TIMEOUT)
+    target = replace(target, started=started)
+    for name in dict.fromkeys(gates):
+        factory = GATES.get(name)
+        gate = factory() if factory is not None else None
+        if isinstance(gate, StartsEarly):
+            _start(started, gate, target)
+    return HeadStart(change, lane, target)
+
+
+def _start(started: StartedCommands, gate: StartsEarly, target: Target) -> None:
+    try:
+        command = gate.command(target)
+    except Exception:  # the gate's own run meets it again, and reports it
+        return
+    if command is not None:
+        started.start(*command, cwd=target.root)
 
 
 def judge(
@@ -29,13 +81,27 @@ def judge(
     waivers: Sequence[Waiver],
     today: date,
     lane: str = "check",
-    timeout: float = 600.0,
+    timeout: float = DEFAULT_TIMEOUT,
+    head_start: HeadStart | None = None,
 ) -> GateReport:
-    """Run ``gates`` on the change and judge what it adds. No file changed: no tool runs."""
+    """Run ``gates`` on the change and judge what it adds. No file changed: no tool runs.
+
+    ``head_start`` (from ``start_head`` on this change and lane) has the head checked out
+    and some tools running already.
+    """
+    from talkgit.gates.evaluate import BaseCache, GateReport, evaluate
+    from talkgit.gates.policy import expired_waivers
+    from talkgit.gates.registry import make_gates
+
     if not change.files:
         return GateReport((), expired_waivers(waivers, today), change.base is not None)
     cache_root = repo.private_dir / "cache" / "gates"
-    head = _target(repo, f"{lane}-head", change.head, change.files, timeout)
+    if head_start is None:
+        head = _target(repo, f"{lane}-head", change.head, change.files, timeout)
+    elif head_start.change == change and head_start.lane == lane:
+        head = replace(head_start.target, timeout=timeout)
+    else:  # checking out again would pull the tree from under the running tools
+        raise ValueError("head_start was started on another change or lane")
     base = _Once(repo, f"{lane}-base", change.base, change.files, timeout) if change.base else None
     return evaluate(
         make_gates(gates),

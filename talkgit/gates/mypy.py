@@ -9,17 +9,24 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from talkgit.gates.base import Finding, GateRun, Severity, Target
-from talkgit.gates.tools import last_line, relative_path, run_on_python_files, schema_error
+from talkgit.gates.tools import (
+    ToolOutput,
+    last_line,
+    relative_path,
+    run_on_python_files,
+    schema_error,
+    tool_command,
+)
 from talkgit.proc import Output
 
 CONFIG_FILES = ("mypy.ini", ".mypy.ini", "pyproject.toml", "setup.cfg")
 STOPPED = 2  # mypy's exit code when it could not check everything (a "blocking" error)
 
 
-class _Message(BaseModel):
+class _Message(ToolOutput):
     """One line of ``mypy -O json``."""
 
     file: str
@@ -42,6 +49,10 @@ class MypyGate:
             functools.partial(_command, target),
             functools.partial(_read, root=target.root),
         )
+
+    def command(self, target: Target) -> list[str] | None:
+        """What ``run`` runs on ``target`` (None: no Python file), so it can start early."""
+        return tool_command(target, functools.partial(_command, target))
 
 
 def _command(target: Target, files: list[str]) -> list[str]:

@@ -5,22 +5,29 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic import ConfigDict, TypeAdapter, ValidationError
 
 from talkgit.gates.base import Finding, GateRun, Severity, Target
-from talkgit.gates.tools import last_line, relative_path, run_on_python_files, schema_error
+from talkgit.gates.tools import (
+    ToolOutput,
+    last_line,
+    relative_path,
+    run_on_python_files,
+    schema_error,
+    tool_command,
+)
 from talkgit.proc import Output
 
 # Older ruff reports a syntax error with no code or as E999, newer ones as invalid-syntax.
 SYNTAX_RULES = frozenset({"invalid-syntax", "E999"})
 
 
-class _Location(BaseModel):
+class _Location(ToolOutput):
     row: int
     column: int
 
 
-class _Diagnostic(BaseModel):
+class _Diagnostic(ToolOutput):
     """The part of one entry of ``ruff check --output-format json`` that a Finding needs."""
 
     code: str | None
@@ -29,7 +36,7 @@ class _Diagnostic(BaseModel):
     message: str
 
 
-_DIAGNOSTICS = TypeAdapter(list[_Diagnostic])
+_DIAGNOSTICS = TypeAdapter(list[_Diagnostic], config=ConfigDict(defer_build=True))
 
 
 class RuffGate:
@@ -44,6 +51,10 @@ class RuffGate:
             functools.partial(_command, target),
             functools.partial(_read, root=target.root),
         )
+
+    def command(self, target: Target) -> list[str] | None:
+        """What ``run`` runs on ``target`` (None: no Python file), so it can start early."""
+        return tool_command(target, functools.partial(_command, target))
 
 
 def _command(target: Target, files: list[str]) -> list[str]:

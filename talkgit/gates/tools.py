@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from talkgit.errors import ToolError
 from talkgit.gates.base import Finding, GateRun, Target
@@ -20,6 +20,16 @@ PYTHON_SUFFIXES = (".py", ".pyi")
 
 
 Reader = Callable[[Output], tuple[tuple[Finding, ...], str | None]]
+
+
+class ToolOutput(BaseModel):
+    """The base of the models a gate reads its tool's JSON with.
+
+    Their validators are built on first use rather than at import, so that `talkgit check`
+    starts the tools sooner and builds them while the tools run.
+    """
+
+    model_config = ConfigDict(defer_build=True)
 
 
 def run_on_python_files(
@@ -37,11 +47,26 @@ def run_on_python_files(
         return GateRun(tool, "")
     try:
         version = tool_version(tool)
-        output = cmd_output(*command(files), cwd=target.root, timeout=target.timeout, check=False)
+        output = _output(command(files), target)
     except ToolError as exc:
         return GateRun(tool, "", duration_s=time.perf_counter() - started, error=str(exc))
     findings, error = read(output)
     return GateRun(tool, version, findings, duration_s=time.perf_counter() - started, error=error)
+
+
+def tool_command(target: Target, command: Callable[[list[str]], list[str]]) -> list[str] | None:
+    """The command ``run_on_python_files`` will run on ``target``; None when it runs none."""
+    files = python_files(target)
+    return command(files) if files else None
+
+
+def _output(command: list[str], target: Target) -> Output:
+    # A command already running on this tree since before the gate was asked (exactly
+    # this command, so exactly this output) is waited for rather than started again.
+    started = target.started.take(command, target.root) if target.started is not None else None
+    if started is not None:
+        return started.output(target.timeout)
+    return cmd_output(*command, cwd=target.root, timeout=target.timeout, check=False)
 
 
 def python_files(target: Target) -> list[str]:
