@@ -20,10 +20,14 @@ from talkgit.git.repo import GitRepo
 from talkgit.git.snapshot import changed_paths, index_tree, snapshot_commit, worktree_tree
 
 if TYPE_CHECKING:
+    from talkgit.gates.change import HeadStart
     from talkgit.gates.policy import GatePolicy, Waiver
     from talkgit.gates.render import Format
 
 NOTHING_TO_CHECK = "result: pass (no change to check)\n"
+# The gates whose tools start before the configuration says which gates run: those of the
+# default check_gates that run a tool. A wrong guess costs a killed process, never a result.
+LIKELY_GATES = ("ruff", "mypy", "bandit")
 
 
 @dataclass(frozen=True)
@@ -58,8 +62,33 @@ def check(
     if not change.files and output_format == "text":
         # The hooks' common case: say so at once, before loading configuration and gates.
         return _emit(NOTHING_TO_CHECK, output, out, exit_codes.OK)
-    text, code = judge_change(repo, change, gate_rules(repo, gates, environ), output_format)
+    text, code = gate_report(repo, change, gates, environ, output_format)
     return _emit(text, output, out, code)
+
+
+def gate_report(
+    repo: GitRepo,
+    change: Change,
+    gates: Sequence[str],
+    environ: Mapping[str, str] | None,
+    output_format: Format = "text",
+) -> tuple[str, int]:
+    """``judge_change`` with the configuration read while the likely tools already run.
+
+    Reading the configuration costs about as much as a tool's start-up, so the tools of
+    ``gates`` (default: the tool gates ``check_gates`` lists unless configured otherwise)
+    start first; those the configuration does not want are killed unused.
+    """
+    from talkgit.gates.change import start_head
+
+    if not change.files:
+        return judge_change(repo, change, gate_rules(repo, gates, environ), output_format)
+    head_start = start_head(repo, change, gates or LIKELY_GATES)
+    try:
+        rules = gate_rules(repo, gates, environ)
+        return judge_change(repo, change, rules, output_format, head_start)
+    finally:
+        head_start.close()
 
 
 def gate_rules(repo: GitRepo, gates: Sequence[str], environ: Mapping[str, str] | None) -> GateRules:
@@ -77,7 +106,11 @@ def gate_rules(repo: GitRepo, gates: Sequence[str], environ: Mapping[str, str] |
 
 
 def judge_change(
-    repo: GitRepo, change: Change, rules: GateRules, output_format: Format = "text"
+    repo: GitRepo,
+    change: Change,
+    rules: GateRules,
+    output_format: Format = "text",
+    head_start: HeadStart | None = None,
 ) -> tuple[str, int]:
     """The rendered report on ``change`` and the exit code it calls for."""
     from talkgit.gates.change import judge
@@ -91,6 +124,7 @@ def judge_change(
         waivers=rules.waivers,
         today=date.today(),
         timeout=rules.timeout,
+        head_start=head_start,
     )
     return render(report, output_format), report.exit_code
 

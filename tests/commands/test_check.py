@@ -192,3 +192,16 @@ def test_gates_option_runs_only_those(tmp_path: Path) -> None:
     code, text = _check(repo, gates=["placeholder"])
     assert code == exit_codes.FAILURE
     assert "placeholder" in text and "bandit" not in text and "mypy" not in text
+
+
+def test_gates_the_configuration_leaves_out_are_started_early_but_not_judged(
+    tmp_path: Path,
+) -> None:
+    repo = _legacy(tmp_path)
+    commit_file(repo, ".talkgit.toml", 'check_gates = ["placeholder", "mypy"]\n')
+    commit_file(repo, "pyproject.toml", '[tool.talkgit.gates.mypy]\nmode = "off"\n')
+    (repo / "app.py").write_text(SHELL + "\n# TODO: tidy\nX: int = 'no'\n")
+    code, text = _check(repo)  # bandit and mypy started before the configuration was read
+    assert code == exit_codes.FAILURE
+    assert "placeholder" in text and "bandit" not in text and "B602" not in text
+    assert "assignment" not in text  # mypy is off: listed as skipped, its findings unjudged
