@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import functools
-import sys
 from pathlib import Path
 from typing import Literal
 
 from pydantic import ValidationError
 
+from talkgit.gates import commands
 from talkgit.gates.base import Finding, GateRun, Severity, Target
 from talkgit.gates.tools import (
     ToolOutput,
@@ -16,14 +16,8 @@ from talkgit.gates.tools import (
     relative_path,
     run_on_python_files,
     schema_error,
-    tool_command,
 )
 from talkgit.proc import Output
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # tomli is tomllib's backport, a dependency on 3.10 only
-    import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
 
 FOUND_ISSUES = 1  # bandit's exit code when it reports findings; not a failure of bandit
 SEVERITIES = {
@@ -64,37 +58,9 @@ class BanditGate:
         return run_on_python_files(
             self.name,
             target,
-            functools.partial(_command, target.root),
+            functools.partial(commands.bandit, target),
             functools.partial(_read, root=target.root),
         )
-
-    def command(self, target: Target) -> list[str] | None:
-        """What ``run`` runs on ``target`` (None: no Python file), so it can start early."""
-        return tool_command(target, functools.partial(_command, target.root))
-
-
-def _command(root: Path, files: list[str]) -> list[str]:
-    return ["bandit", "-f", "json", "-q", *_config_arguments(root), "--", *files]
-
-
-def _config_arguments(root: Path) -> list[str]:
-    """Point bandit at the repository's configuration: it finds neither file by itself
-    when it is given files rather than a directory to walk."""
-    arguments = ["-c", "pyproject.toml"] if _has_bandit_table(root / "pyproject.toml") else []
-    if (root / ".bandit").is_file():
-        arguments += ["--ini", ".bandit"]
-    return arguments
-
-
-def _has_bandit_table(pyproject: Path) -> bool:
-    if not pyproject.is_file():
-        return False
-    try:
-        document = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-        return True  # bandit reads it and says what is wrong, and the gate reports an error
-    tool = document.get("tool")
-    return isinstance(tool, dict) and "bandit" in tool
 
 
 def _read(output: Output, root: Path) -> tuple[tuple[Finding, ...], str | None]:

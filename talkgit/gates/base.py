@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
-from typing import Literal, Protocol, runtime_checkable
+from typing import Literal, Protocol
 
 from talkgit.proc import StartedCommands
 
@@ -90,17 +90,6 @@ class Gate(Protocol):
     name: str
 
     def run(self, target: Target) -> GateRun: ...
-
-
-@runtime_checkable
-class StartsEarly(Protocol):
-    """A gate whose run is one tool command, which may be started before the gate runs.
-
-    ``command`` is exactly what ``run`` will run on the target (None: nothing to run);
-    ``run`` takes that command from ``Target.started`` when it is already running.
-    """
-
-    def command(self, target: Target) -> list[str] | None: ...
 
 
 @dataclass(frozen=True)

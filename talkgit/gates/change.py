@@ -14,7 +14,8 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import TYPE_CHECKING
 
-from talkgit.gates.base import Change, StartsEarly, Target
+from talkgit.gates.base import Change, Target
+from talkgit.gates.commands import command_for
 from talkgit.git import worktrees
 from talkgit.git.repo import GitRepo
 from talkgit.proc import StartedCommands
@@ -47,29 +48,17 @@ def start_head(
 
     For a caller that has yet to read its configuration: the tools run meanwhile, and
     ``judge(..., head_start=)`` takes over those its gates run, exactly as they would
-    have run them. ``gates`` is a guess (only built-in gates with one command start);
-    ``close`` the HeadStart afterwards, in a ``finally``, to kill the rest.
+    have run them. ``gates`` is a guess (only the built-in tool gates start); ``close``
+    the HeadStart afterwards, in a ``finally``, to kill the rest.
     """
-    from talkgit.gates.registry import GATES  # built-in names only: a guess scans no plug-in
-
     started = StartedCommands()
     target = _target(repo, f"{lane}-head", change.head, change.files, DEFAULT_TIMEOUT)
     target = replace(target, started=started)
-    for name in dict.fromkeys(gates):
-        factory = GATES.get(name)
-        gate = factory() if factory is not None else None
-        if isinstance(gate, StartsEarly):
-            _start(started, gate, target)
+    for gate in dict.fromkeys(gates):
+        command = command_for(gate, target)
+        if command is not None:
+            started.start(*command, cwd=target.root)
     return HeadStart(change, lane, target)
-
-
-def _start(started: StartedCommands, gate: StartsEarly, target: Target) -> None:
-    try:
-        command = gate.command(target)
-    except Exception:  # the gate's own run meets it again, and reports it
-        return
-    if command is not None:
-        started.start(*command, cwd=target.root)
 
 
 def judge(

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from talkgit.gates import commands
 from talkgit.gates.base import Finding, GateRun, Severity, Target
 from talkgit.gates.tools import (
     ToolOutput,
@@ -18,7 +19,6 @@ from talkgit.gates.tools import (
     relative_path,
     run_on_python_files,
     schema_error,
-    tool_command,
 )
 from talkgit.proc import Output
 
@@ -46,20 +46,9 @@ class MypyGate:
         return run_on_python_files(
             self.name,
             target,
-            functools.partial(_command, target),
+            functools.partial(commands.mypy, target),
             functools.partial(_read, root=target.root),
         )
-
-    def command(self, target: Target) -> list[str] | None:
-        """What ``run`` runs on ``target`` (None: no Python file), so it can start early."""
-        return tool_command(target, functools.partial(_command, target))
-
-
-def _command(target: Target, files: list[str]) -> list[str]:
-    return [
-        *("mypy", "-O", "json", "--no-error-summary"),
-        *("--cache-dir", str(target.cache_dir / "mypy"), "--", *files),
-    ]
 
 
 def _read(output: Output, root: Path) -> tuple[tuple[Finding, ...], str | None]:

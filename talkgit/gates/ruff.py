@@ -7,6 +7,7 @@ from pathlib import Path
 
 from pydantic import ConfigDict, TypeAdapter, ValidationError
 
+from talkgit.gates import commands
 from talkgit.gates.base import Finding, GateRun, Severity, Target
 from talkgit.gates.tools import (
     ToolOutput,
@@ -14,7 +15,6 @@ from talkgit.gates.tools import (
     relative_path,
     run_on_python_files,
     schema_error,
-    tool_command,
 )
 from talkgit.proc import Output
 
@@ -48,22 +48,9 @@ class RuffGate:
         return run_on_python_files(
             self.name,
             target,
-            functools.partial(_command, target),
+            functools.partial(commands.ruff, target),
             functools.partial(_read, root=target.root),
         )
-
-    def command(self, target: Target) -> list[str] | None:
-        """What ``run`` runs on ``target`` (None: no Python file), so it can start early."""
-        return tool_command(target, functools.partial(_command, target))
-
-
-def _command(target: Target, files: list[str]) -> list[str]:
-    # --force-exclude: the repository's `exclude` settings apply to files named explicitly too,
-    # as in ruff's own pre-commit hook; the cache lives under .git/talkgit/, not in the tree.
-    return [
-        *("ruff", "check", "--output-format", "json", "--no-fix", "--exit-zero"),
-        *("--force-exclude", "--cache-dir", str(target.cache_dir / "ruff"), "--", *files),
-    ]
 
 
 def _read(output: Output, root: Path) -> tuple[tuple[Finding, ...], str | None]:

@@ -14,10 +14,8 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from talkgit.errors import ToolError
 from talkgit.gates.base import Finding, GateRun, Target
+from talkgit.gates.commands import python_files
 from talkgit.proc import Output, cmd_output
-
-PYTHON_SUFFIXES = (".py", ".pyi")
-
 
 Reader = Callable[[Output], tuple[tuple[Finding, ...], str | None]]
 
@@ -25,8 +23,8 @@ Reader = Callable[[Output], tuple[tuple[Finding, ...], str | None]]
 class ToolOutput(BaseModel):
     """The base of the models a gate reads its tool's JSON with.
 
-    Their validators are built on first use rather than at import, so that `talkgit check`
-    starts the tools sooner and builds them while the tools run.
+    Their validators are built on first use, by the thread that reads the tool's output
+    while other tools still run, rather than at import on the way to judging.
     """
 
     model_config = ConfigDict(defer_build=True)
@@ -54,12 +52,6 @@ def run_on_python_files(
     return GateRun(tool, version, findings, duration_s=time.perf_counter() - started, error=error)
 
 
-def tool_command(target: Target, command: Callable[[list[str]], list[str]]) -> list[str] | None:
-    """The command ``run_on_python_files`` will run on ``target``; None when it runs none."""
-    files = python_files(target)
-    return command(files) if files else None
-
-
 def _output(command: list[str], target: Target) -> Output:
     # A command already running on this tree since before the gate was asked (exactly
     # this command, so exactly this output) is waited for rather than started again.
@@ -67,11 +59,6 @@ def _output(command: list[str], target: Target) -> Output:
     if started is not None:
         return started.output(target.timeout)
     return cmd_output(*command, cwd=target.root, timeout=target.timeout, check=False)
-
-
-def python_files(target: Target) -> list[str]:
-    """The target's Python files that still exist (a change may delete some)."""
-    return [f for f in target.files if f.endswith(PYTHON_SUFFIXES) and (target.root / f).is_file()]
 
 
 def relative_path(reported: str, root: Path) -> str:

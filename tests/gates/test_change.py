@@ -9,8 +9,8 @@ import pytest
 
 from talkgit.gates.base import Change
 from talkgit.gates.change import HeadStart, judge, start_head
+from talkgit.gates.commands import command_for
 from talkgit.gates.evaluate import GateReport
-from talkgit.gates.mypy import MypyGate
 from talkgit.git.repo import GitRepo
 from tests.support.gitrepo import commit_file, git, make_repo
 
@@ -69,7 +69,7 @@ def test_a_tool_no_gate_wants_is_killed_and_changes_nothing(tmp_path: Path) -> N
     repo, change = _change(tmp_path)
     head_start = start_head(repo, change, ["mypy", "bandit", "placeholder", "no-such"])
     assert head_start.target.started is not None
-    mypy_command = MypyGate().command(head_start.target)
+    mypy_command = command_for("mypy", head_start.target)
     try:
         report = _judge(repo, change, ["bandit"], head_start=head_start)
         (unwanted,) = head_start.target.started.pending()

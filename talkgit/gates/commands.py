@@ -1,0 +1,79 @@
+"""The command line each tool gate runs, apart from how the gate reads the tool's output.
+
+They are kept out of the gates' own modules so that `talkgit check` can start the tools
+before it imports what reading their output takes (pydantic): see
+``talkgit.gates.change.start_head``. Each gate runs exactly these commands.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from talkgit.gates.base import Target
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # tomli is tomllib's backport, a dependency on 3.10 only
+    import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
+
+PYTHON_SUFFIXES = (".py", ".pyi")
+
+Command = Callable[[Target, list[str]], list[str]]
+"""A tool's command line on some of a target's files."""
+
+
+def python_files(target: Target) -> list[str]:
+    """The target's Python files that still exist (a change may delete some)."""
+    return [f for f in target.files if f.endswith(PYTHON_SUFFIXES) and (target.root / f).is_file()]
+
+
+def ruff(target: Target, files: list[str]) -> list[str]:
+    # --force-exclude: the repository's `exclude` settings apply to files named explicitly too,
+    # as in ruff's own pre-commit hook; the cache lives under .git/talkgit/, not in the tree.
+    return [
+        *("ruff", "check", "--output-format", "json", "--no-fix", "--exit-zero"),
+        *("--force-exclude", "--cache-dir", str(target.cache_dir / "ruff"), "--", *files),
+    ]
+
+
+def mypy(target: Target, files: list[str]) -> list[str]:
+    return [
+        *("mypy", "-O", "json", "--no-error-summary"),
+        *("--cache-dir", str(target.cache_dir / "mypy"), "--", *files),
+    ]
+
+
+def bandit(target: Target, files: list[str]) -> list[str]:
+    return ["bandit", "-f", "json", "-q", *_bandit_config(target.root), "--", *files]
+
+
+def _bandit_config(root: Path) -> list[str]:
+    """Point bandit at the repository's configuration: it finds neither file by itself
+    when it is given files rather than a directory to walk."""
+    arguments = ["-c", "pyproject.toml"] if _has_bandit_table(root / "pyproject.toml") else []
+    if (root / ".bandit").is_file():
+        arguments += ["--ini", ".bandit"]
+    return arguments
+
+
+def _has_bandit_table(pyproject: Path) -> bool:
+    if not pyproject.is_file():
+        return False
+    try:
+        document = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return True  # bandit reads it and says what is wrong, and the gate reports an error
+    tool = document.get("tool")
+    return isinstance(tool, dict) and "bandit" in tool
+
+
+COMMANDS: dict[str, Command] = {"ruff": ruff, "mypy": mypy, "bandit": bandit}
+
+
+def command_for(gate: str, target: Target) -> list[str] | None:
+    """What the built-in gate named ``gate`` runs on ``target``; None when it runs no command."""
+    command = COMMANDS.get(gate)
+    files = python_files(target)
+    return command(target, files) if command is not None and files else None
