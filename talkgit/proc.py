@@ -65,7 +65,11 @@ def cmd_output(
 
 
 class Started:
-    """A command started now and waited for later: ``cmd_output(check=False)`` in two halves."""
+    """A command started now and waited for later: ``cmd_output(check=False)`` in two halves.
+
+    A thread reads its output from the start, so a tool that prints more than a pipe holds
+    runs on to its end before anyone asks for the output.
+    """
 
     def __init__(self, *cmd: str, cwd: Path | str | None = None) -> None:
         self.cmd = cmd
@@ -76,17 +80,28 @@ class Started:
             )
         except FileNotFoundError as exc:
             raise ToolError(f"`{cmd[0]}` is not installed or not on PATH") from exc
+        self._streams = ("", "")
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        self._streams = self.process.communicate()
 
     def output(self, timeout: float | None = None) -> Output:
         """Its exit code and output; killed, and a ToolError, ``timeout`` s after it started."""
         left = None if timeout is None else max(0.0, self.started + timeout - time.monotonic())
-        try:
-            stdout, stderr = self.process.communicate(timeout=left)
-        except subprocess.TimeoutExpired as exc:
-            self.process.kill()
-            self.process.communicate()
-            raise ToolError(f"`{' '.join(self.cmd)}` did not finish within {timeout:g} s") from exc
+        self._reader.join(left)
+        if self._reader.is_alive():
+            self.kill()
+            raise ToolError(f"`{' '.join(self.cmd)}` did not finish within {timeout:g} s")
+        stdout, stderr = self._streams
         return Output(self.process.returncode, stdout, stderr)
+
+    def kill(self) -> None:
+        """Kill it if it still runs, and wait until it is reaped."""
+        if self.process.poll() is None:
+            self.process.kill()
+        self._reader.join()
 
 
 class StartedCommands:
@@ -130,14 +145,9 @@ class StartedCommands:
 
     def close(self) -> None:
         with self._lock:
-            waiting, self._waiting = list(self._waiting.values()), {}
-            taken = list(self._taken)
-        for started in waiting:
-            started.process.kill()
-            started.process.communicate()  # reap it; nobody else reads its pipes
-        for started in taken:  # their readers reap them
-            if started.process.poll() is None:
-                started.process.kill()
+            started, self._waiting = [*self._waiting.values(), *self._taken], {}
+        for command in started:
+            command.kill()
 
 
 def environ_without(*names: str) -> dict[str, str]:

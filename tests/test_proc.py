@@ -19,6 +19,12 @@ def test_a_started_command_gives_what_cmd_output_gives(tmp_path: Path) -> None:
     assert started.output(timeout=60) == cmd_output(*PRINT, cwd=tmp_path, check=False)
 
 
+def test_more_output_than_a_pipe_holds_arrives_whole() -> None:
+    started = Started(sys.executable, "-c", "print('x' * 300_000)")
+    assert started.output(timeout=60).stdout == "x" * 300_000 + "\n"
+    started.kill()  # a finished command: nothing to do
+
+
 def test_a_started_command_that_overruns_is_killed() -> None:
     started = Started(*SLEEP)
     with pytest.raises(ToolError, match=r"did not finish within 0\.2 s"):
