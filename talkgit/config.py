@@ -154,6 +154,7 @@ class CouncilSettings(BaseModel):
     gates_weight: float = Field(default=1.0, gt=0, allow_inf_nan=False)
     reviewers: list[ReviewerSettings] = Field(default_factory=list)
 
+
 # Set by load_settings for the duration of one Settings() call: the sources to read, highest first.
 _INJECTED_SOURCES: ContextVar[tuple[PydanticBaseSettingsSource, ...]] = ContextVar(
     "talkgit_config_sources", default=()
