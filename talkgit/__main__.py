@@ -1,3 +1,3 @@
-from talkgit.cli import main
+from talkgit.entry import main
 
 raise SystemExit(main())

@@ -201,6 +201,9 @@ class Settings(BaseSettings):
     council: CouncilSettings = Field(default_factory=CouncilSettings)
     # How many tokens of skills (.talkgit/skills/*.md) one step's prompt may carry.
     skill_tokens: Count = Field(default=1500, ge=0)
+    # `talkgit check` and the hooks hand their work to a warm resident process (talkgit/server);
+    # read before the configuration is loaded, from TALKGIT_CHECK_SERVER or the config files.
+    check_server: bool = False
 
     @classmethod
     def settings_customise_sources(

@@ -6,7 +6,7 @@ import os
 import subprocess
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
@@ -17,6 +17,19 @@ class Output(NamedTuple):
     returncode: int
     stdout: str
     stderr: str
+
+
+InProcess = Callable[[Sequence[str], Path], "Output | None"]
+"""Runs a program's arguments in ``cwd`` inside this process; None means "start it after all"."""
+
+# Programs a long-lived process (the check server) runs in-process, by name: a warm
+# import instead of an interpreter start per run. Empty in every other process.
+IN_PROCESS: dict[str, InProcess] = {}
+
+
+def _in_process(cmd: Sequence[str], cwd: Path | str | None) -> Output | None:
+    runner = IN_PROCESS.get(cmd[0]) if cmd else None
+    return runner(cmd[1:], Path(cwd or Path.cwd())) if runner is not None else None
 
 
 class CommandFailed(ToolError):
@@ -43,6 +56,10 @@ def cmd_output(
     A missing executable or a time-out becomes a ToolError naming the command; a
     non-zero exit raises CommandFailed unless ``check`` is false.
     """
+    if env is None and stdin is None and (ran := _in_process(cmd, cwd)) is not None:
+        if check and ran.returncode != 0:
+            raise CommandFailed(cmd, ran)
+        return ran
     try:
         done = subprocess.run(
             list(cmd),
@@ -74,18 +91,40 @@ class Started:
     def __init__(self, *cmd: str, cwd: Path | str | None = None) -> None:
         self.cmd = cmd
         self.started = time.monotonic()
-        try:
-            self.process = subprocess.Popen(
-                list(cmd), cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-            )
-        except FileNotFoundError as exc:
-            raise ToolError(f"`{cmd[0]}` is not installed or not on PATH") from exc
+        self.process: subprocess.Popen[str] | None = None
+        self._ran: Output | None = None
+        self._failed: ToolError | None = None
+        if cmd and cmd[0] in IN_PROCESS:
+            reader = threading.Thread(target=self._run_here, args=(cwd,), daemon=True)
+        else:
+            self.process = self._popen(cwd)
+            reader = threading.Thread(target=self._read, args=(self.process,), daemon=True)
         self._streams = ("", "")
-        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader = reader
         self._reader.start()
 
-    def _read(self) -> None:
-        self._streams = self.process.communicate()
+    def _popen(self, cwd: Path | str | None) -> subprocess.Popen[str]:
+        try:
+            return subprocess.Popen(
+                list(self.cmd), cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+            )
+        except FileNotFoundError as exc:
+            raise ToolError(f"`{self.cmd[0]}` is not installed or not on PATH") from exc
+
+    def _run_here(self, cwd: Path | str | None) -> None:
+        ran = _in_process(self.cmd, cwd)
+        if ran is not None:
+            self._ran = ran
+            return
+        try:  # the runner declined: start the program after all
+            self.process = self._popen(cwd)
+        except ToolError as exc:
+            self._failed = exc
+            return
+        self._read(self.process)
+
+    def _read(self, process: subprocess.Popen[str]) -> None:
+        self._streams = process.communicate()
 
     def output(self, timeout: float | None = None) -> Output:
         """Its exit code and output; killed, and a ToolError, ``timeout`` s after it started."""
@@ -94,12 +133,17 @@ class Started:
         if self._reader.is_alive():
             self.kill()
             raise ToolError(f"`{' '.join(self.cmd)}` did not finish within {timeout:g} s")
+        if self._failed is not None:
+            raise self._failed
+        if self._ran is not None:
+            return self._ran
         stdout, stderr = self._streams
-        return Output(self.process.returncode, stdout, stderr)
+        returncode = self.process.returncode if self.process is not None else -1
+        return Output(returncode, stdout, stderr)
 
     def kill(self) -> None:
-        """Kill it if it still runs, and wait until it is reaped."""
-        if self.process.poll() is None:
+        """Kill it if it still runs, and wait until it is reaped (or, in-process, ends)."""
+        if self.process is not None and self.process.poll() is None:
             self.process.kill()
         self._reader.join()
 

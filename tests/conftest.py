@@ -30,7 +30,7 @@ def pinned_git_identity(
         monkeypatch.setenv(f"GIT_{role}_NAME", "Test User")
         monkeypatch.setenv(f"GIT_{role}_EMAIL", "test@example.com")
         monkeypatch.setenv(f"GIT_{role}_DATE", "2026-01-01T00:00:00+00:00")
-    for name in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE"):
+    for name in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "TALKGIT_CHECK_SERVER"):
         monkeypatch.delenv(name, raising=False)
     yield
 

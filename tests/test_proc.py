@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 
 from talkgit.errors import ToolError
-from talkgit.proc import Started, StartedCommands, cmd_output
+from talkgit.proc import IN_PROCESS, Output, Started, StartedCommands, cmd_output
 
 SLEEP = (sys.executable, "-c", "import time; time.sleep(60)")
 PRINT = (sys.executable, "-c", "import sys; print('out'); print('err', file=sys.stderr); exit(3)")
@@ -29,7 +30,7 @@ def test_a_started_command_that_overruns_is_killed() -> None:
     started = Started(*SLEEP)
     with pytest.raises(ToolError, match=r"did not finish within 0\.2 s"):
         started.output(timeout=0.2)
-    assert started.process.returncode is not None
+    assert started.process is not None and started.process.returncode is not None
 
 
 def test_a_missing_program_is_a_tool_error_or_nothing_started() -> None:
@@ -58,5 +59,25 @@ def test_close_kills_what_nobody_took(tmp_path: Path) -> None:
     unwanted = commands.start(*SLEEP, cwd=tmp_path)
     assert unwanted is not None and commands.pending() == (unwanted,)
     commands.close()
-    assert unwanted.process.returncode is not None  # killed and reaped, not left running
+    assert unwanted.process is not None and unwanted.process.returncode is not None  # reaped
     assert commands.pending() == ()
+
+
+def test_a_program_registered_in_process_runs_here_and_may_decline(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[tuple[tuple[str, ...], Path]] = []
+
+    def here(args: Sequence[str], cwd: Path) -> Output | None:
+        seen.append((tuple(args), cwd))
+        return None if "decline" in args else Output(0, "in-process\n", "")
+
+    monkeypatch.setitem(IN_PROCESS, "tool-here", here)
+    assert Started("tool-here", "a", cwd=tmp_path).output(timeout=10).stdout == "in-process\n"
+    assert cmd_output("tool-here", "b", cwd=tmp_path).stdout == "in-process\n"
+    assert seen == [(("a",), tmp_path), (("b",), tmp_path)]
+    # Declined: the program is started after all (here it does not exist).
+    with pytest.raises(ToolError, match="`tool-here` is not installed"):
+        cmd_output("tool-here", "decline", cwd=tmp_path)
+    with pytest.raises(ToolError, match="`tool-here` is not installed"):
+        Started("tool-here", "decline", cwd=tmp_path).output(timeout=10)

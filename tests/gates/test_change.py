@@ -76,7 +76,7 @@ def test_a_tool_no_gate_wants_is_killed_and_changes_nothing(tmp_path: Path) -> N
         assert list(unwanted.cmd) == mypy_command
     finally:
         head_start.close()
-    assert unwanted.process.returncode is not None  # killed, not left running
+    assert unwanted.process is not None and unwanted.process.returncode is not None  # killed
     assert [(g.tool, g.verdict) for g in report.gates] == [("bandit", "fail")]
 
 
