@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 from talkgit.agents import prompts
@@ -26,7 +26,7 @@ def make_plan(
     model: str,
     task: str,
     repository: str,
-    agents: Collection[str],
+    agents: Mapping[str, object],
     api_base: str | None = None,
     attempts: int = 3,
     context: str = "",
@@ -36,7 +36,7 @@ def make_plan(
 
     Never falls back to a guessed plan: after the last attempt the PlanError is raised.
     """
-    system = prompts.PLANNER_SYSTEM.format(agents=prompts.agents_list(sorted(agents)))
+    system = prompts.PLANNER_SYSTEM.format(agents=prompts.agents_list(agents))
     request = f"Task: {task}\n\n{context}Repository files:\n{repository}"
     messages = [Message("system", system), Message("user", request)]
     replies: list[Reply] = []

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 
 PLANNER_SYSTEM = """\
 You are the planner of talkgit, a team of agents working on a git repository.
@@ -43,19 +43,19 @@ CODER_RETRY = """\
 Reply with blocks for the edits that still need to be made."""
 
 
-def agents_list(names: Iterable[str]) -> str:
+def agents_list(agents: Mapping[str, object]) -> str:
     """One line per agent for the planner; a plug-in agent says what it does in its own
     ``description``, when it has one."""
-    return "\n".join(f"- {name}: {_described(name)}" for name in names)
+    return "\n".join(
+        f"- {name}: {_described(name, agent)}" for name, agent in sorted(agents.items())
+    )
 
 
-def _described(name: str) -> str:
+def _described(name: str, agent: object) -> str:
     if name in AGENT_DESCRIPTIONS:
         return AGENT_DESCRIPTIONS[name]
-    from talkgit import plugins  # the scan is cached: the run that offers this agent made it
-
-    agent = plugins.agent_plugins().by_name().get(name)
-    return plugins.description(agent) or "a plug-in agent"
+    text = getattr(agent, "description", None)  # plug-ins: checked and one line (plugins.py)
+    return text if isinstance(text, str) and text else "a plug-in agent"
 
 
 def repository_view(sizes: Mapping[str, int], limit: int = 400) -> str:

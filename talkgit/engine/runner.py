@@ -191,7 +191,7 @@ class Runner:
             model=model,
             task=task,
             repository=repository_view(sizes),
-            agents=self.agents.keys(),
+            agents=self.agents,
             api_base=self.settings.api_base_for("planner"),
             context=context,
             satisfied=self.completed,
