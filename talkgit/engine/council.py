@@ -20,7 +20,7 @@ from talkgit.engine.records import usage_of
 from talkgit.gates.evaluate import GateReport
 from talkgit.gates.render import render_text
 from talkgit.llm.types import Reply
-from talkgit.provenance.schema import CouncilRecord, JudgeRecord, UsageRecord, model_label
+from talkgit.provenance.schema import CouncilRecord, JudgeRecord, model_label
 
 GATES_JUDGE = "gates"
 Decision = Literal["approve", "reject"]
@@ -76,7 +76,7 @@ def convene(
         threshold=council.threshold if council.rule == "weighted" else None,
         decision=decide(council.rule, council.threshold, votes),
         judges=tuple(votes),
-        usage=_usage(judgements),
+        usage=usage_of(tuple(j.reply for j in judgements)),
     )
     return CouncilVerdict(record, tuple(j.reply for j in judgements))
 
@@ -139,7 +139,3 @@ def _ask_judges(
     # Judges wait on their models; asking them at once costs one model's latency, not all.
     with ThreadPoolExecutor(max_workers=min(len(reviewers), 4)) as pool:
         return list(pool.map(ask, reviewers))
-
-
-def _usage(judgements: Sequence[Judgement]) -> UsageRecord:
-    return usage_of(tuple(j.reply for j in judgements))

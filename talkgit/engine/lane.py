@@ -68,7 +68,7 @@ class Lane:
                 self.repo, base=job.base, changes=outcome.changes, message="talkgit probe\n"
             )
         report = self._gate(job, probe) if self.settings.run_gates else None
-        vetoed = report is not None and (report.blocking or report.tool_failed)
+        vetoed = report is not None and not report.lets_through
         council = self._convene(job, probe, report) if self.strict and not vetoed else None
         return Attempted(outcome, report, council, probe, names)
 

@@ -55,7 +55,7 @@ class Attempted:
     def approved(self) -> bool:
         """The gates let it through and, in strict mode, so did the council."""
         report, council = self.report, self.council
-        gates_ok = report is None or not (report.blocking or report.tool_failed)
+        gates_ok = report is None or report.lets_through
         return gates_ok and (council is None or council.approved)
 
 

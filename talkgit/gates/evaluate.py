@@ -103,6 +103,11 @@ class GateReport:
         return any(result.verdict == "error" for result in self.gates)
 
     @property
+    def lets_through(self) -> bool:
+        """No blocking new finding and no failed tool: the change may merge."""
+        return not (self.blocking or self.tool_failed)
+
+    @property
     def exit_code(self) -> int:
         """TOOL when a tool failed (that wins: the rest may be wrong), FAILURE when blocking."""
         if self.tool_failed:
