@@ -80,22 +80,12 @@ class TerminalSteering:
             if saved is None:
                 return None
             try:
-                return _read_plan(saved.removeprefix(header), self.agents, done)
+                return parse_plan(saved.removeprefix(header), self.agents, done, allow_empty=True)
             except PlanError as exc:
                 click.echo(f"that plan cannot be used: {exc}", err=True)
                 if not click.confirm("edit it again?", default=True):
                     return None
                 text = saved.removeprefix(header)
-
-
-def _read_plan(text: str, agents: Collection[str], done: Collection[str]) -> Plan:
-    try:
-        document = json.loads(text)
-    except ValueError:
-        document = None
-    if isinstance(document, dict) and document.get("steps") == []:
-        return Plan(steps=())  # nothing left to do is a plan a person may choose
-    return parse_plan(text, agents, done)
 
 
 def _plan_json(plan: Plan) -> str:

@@ -39,10 +39,17 @@ class Plan(BaseModel):
         return next(step for step in self.steps if step.id == step_id)
 
 
-def parse_plan(text: str, known_agents: Collection[str], satisfied: Collection[str] = ()) -> Plan:
+def parse_plan(
+    text: str,
+    known_agents: Collection[str],
+    satisfied: Collection[str] = (),
+    *,
+    allow_empty: bool = False,
+) -> Plan:
     """The plan in a model's reply: bare JSON, a fenced block, or an object amid prose.
 
     ``satisfied`` are ids of steps already done (when replanning): steps may depend on them.
+    ``allow_empty``: no steps at all is a plan (a person ending a run may say so; a model may not).
     """
     document = _find_json_object(text)
     if document is None:
@@ -51,14 +58,20 @@ def parse_plan(text: str, known_agents: Collection[str], satisfied: Collection[s
         plan = Plan.model_validate(document)
     except ValidationError as exc:
         raise PlanError("; ".join(_describe(error) for error in exc.errors())) from exc
-    return validate_plan(plan, known_agents, satisfied)
+    return validate_plan(plan, known_agents, satisfied, allow_empty=allow_empty)
 
 
 def validate_plan(
-    plan: Plan, known_agents: Collection[str], satisfied: Collection[str] = ()
+    plan: Plan,
+    known_agents: Collection[str],
+    satisfied: Collection[str] = (),
+    *,
+    allow_empty: bool = False,
 ) -> Plan:
     """Check the DAG: agents exist, ids are unique, dependencies exist, no cycles, not empty."""
     problems = list(_problems(plan, known_agents, set(satisfied)))
+    if allow_empty and not plan.steps:
+        return plan
     if not problems:
         cycle = _find_cycle(plan)
         if cycle:

@@ -72,3 +72,9 @@ def test_a_replan_may_depend_on_done_steps_but_not_reuse_their_ids() -> None:
     assert topological_order(plan, satisfied={"a"}) == ["b", "c"]
     with pytest.raises(PlanError, match="'a' is already done"):
         parse_plan(_plan(_step("a")), AGENTS, satisfied={"a"})
+
+
+def test_no_steps_is_a_plan_only_when_allowed() -> None:
+    with pytest.raises(PlanError, match="the plan has no steps"):
+        parse_plan('{"steps": []}', ["coder"])
+    assert parse_plan('{"steps": []}', ["coder"], allow_empty=True).steps == ()
