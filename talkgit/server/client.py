@@ -3,15 +3,13 @@
 A server is found by a socket whose name is a fingerprint of talkgit's code and the Python
 running it, so a server started before an upgrade or an edit is never asked: it idles out.
 The first command that finds no server starts one in the background and runs itself.
-This runs before every command, so it imports little (os.path, not pathlib) and late.
+This runs before every command, so it imports little (os.path, not pathlib), and only
+once a served command is on its way.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
-import socket
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -118,6 +116,8 @@ def socket_path() -> str | None:
 
 def code_fingerprint(package: str = PACKAGE) -> str:
     """A hash of the Python in use and of every talkgit source file's path, size and mtime."""
+    import hashlib
+
     digest = hashlib.sha256(f"{sys.executable}\0{package}".encode())
     for folder, folders, files in sorted(os.walk(package)):
         folders.sort()
@@ -129,6 +129,9 @@ def code_fingerprint(package: str = PACKAGE) -> str:
 
 
 def _ask(path: str, argv: Sequence[str]) -> dict[str, Any] | None:
+    import json
+    import socket
+
     request = {"argv": list(argv), "cwd": os.getcwd(), "env": dict(os.environ)}
     try:
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as connection:
