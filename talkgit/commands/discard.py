@@ -16,8 +16,7 @@ from pathlib import Path
 from typing import TextIO
 
 from talkgit import exit_codes
-from talkgit.engine.lock import RunLock
-from talkgit.engine.runs import open_run
+from talkgit.engine.runs import locked_run, open_run
 from talkgit.engine.state import RunRecord, now
 from talkgit.errors import TalkgitError, UsageError
 from talkgit.git import worktrees
@@ -45,9 +44,7 @@ def discard(
     """Delete run ``run_prefix``'s branches; with ``purge``, its ledger and worktrees too."""
     out = out or sys.stdout
     repo = GitRepo.discover(directory)
-    run_id = open_run(repo, run_prefix).record.run
-    with RunLock(repo, run_id, lambda line: out.write(line + "\n")):  # no driver may be at it
-        stored = open_run(repo, run_id)
+    with locked_run(repo, run_prefix, lambda line: out.write(line + "\n")) as stored:
         if stored.record.status in IN_PROGRESS:
             raise UsageError(_in_progress(stored.record))
         removed = remove_run(repo, stored.ledger, purge=purge)

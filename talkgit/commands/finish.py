@@ -18,8 +18,7 @@ from typing import Literal, TextIO
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
 from talkgit import exit_codes
-from talkgit.engine.lock import RunLock
-from talkgit.engine.runs import StoredRun, open_run
+from talkgit.engine.runs import StoredRun, locked_run
 from talkgit.engine.state import FINISHED_STATUSES, AttemptRecord, RunRecord, now
 from talkgit.errors import NotFoundError, TalkgitError, UsageError
 from talkgit.git.checkout import advance_branch, finish_commit, head_branch
@@ -80,9 +79,7 @@ def finish(
     """Bring run ``run_prefix`` into ``into`` (default: the branch HEAD is on)."""
     out = out or sys.stdout
     repo = GitRepo.discover(directory)
-    run_id = open_run(repo, run_prefix).record.run
-    with RunLock(repo, run_id, lambda line: out.write(line + "\n")):  # no driver may be at it
-        stored = open_run(repo, run_id)
+    with locked_run(repo, run_prefix, lambda line: out.write(line + "\n")) as stored:
         _require_done(stored.record)
         target, old = _target_branch(repo, into)
         integration = _integration_head(repo, stored.record.run)

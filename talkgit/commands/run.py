@@ -19,7 +19,7 @@ from talkgit.engine.cache import LedgerCache
 from talkgit.engine.lock import RunLock
 from talkgit.engine.report import Reporter, describe_plan, reporter_for
 from talkgit.engine.runner import Runner
-from talkgit.engine.runs import StoredRun, create_run, latest_run, new_record, open_run
+from talkgit.engine.runs import StoredRun, create_run, latest_run, locked_run, new_record
 from talkgit.engine.state import RunRecord, load_pending
 from talkgit.errors import ModelError, TalkgitError, UsageError
 from talkgit.gates.policy import Waiver, load_waivers
@@ -188,9 +188,8 @@ def resume(
     """Carry on a stopped, interrupted or failed run; answered model calls are not paid again."""
     session = _session(directory, options, reporter or reporter_for(as_json), environ)
     repo = session.repo
-    run_id = open_run(repo, run_prefix or latest_run(repo)).record.run
-    with RunLock(repo, run_id, session.reporter.line):
-        stored = open_run(repo, run_id)  # read again, now that no one else can write it
+    with locked_run(repo, run_prefix or latest_run(repo), session.reporter.line) as stored:
+        run_id = stored.record.run
         if stored.record.status == "done":
             raise UsageError(f"run {run_id} is already done: see `talkgit show {run_id}`")
         record = _with_budgets(stored.record, session.options)

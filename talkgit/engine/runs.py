@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 
 from talkgit.config import Settings
+from talkgit.engine.lock import RunLock
 from talkgit.engine.plan import Plan
 from talkgit.engine.state import (
     AttemptRecord,
@@ -76,6 +79,14 @@ def open_run(repo: GitRepo, prefix: str) -> StoredRun:
     if record is None:
         raise NotFoundError(f"run {ledger.run_id} has no run.json in its ledger")
     return StoredRun(ledger, record, load_plan(ledger), load_attempts(ledger))
+
+
+@contextmanager
+def locked_run(repo: GitRepo, prefix: str, say: Callable[[str], object]) -> Iterator[StoredRun]:
+    """The run ``prefix`` names, read once its lock is held: no one else can write it then."""
+    run_id = resolve_run_id(prefix, list_runs(repo))
+    with RunLock(repo, run_id, say):
+        yield open_run(repo, run_id)
 
 
 def latest_run(repo: GitRepo) -> str:
