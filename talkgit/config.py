@@ -24,7 +24,14 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, get_origin
 
 from dotenv.parser import parse_stream
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
 from pydantic.fields import FieldInfo
 from pydantic_core import ErrorDetails
 from pydantic_settings import (
@@ -153,6 +160,17 @@ class CouncilSettings(BaseModel):
     threshold: float = Field(default=0.5, gt=0, le=1, allow_inf_nan=False)
     gates_weight: float = Field(default=1.0, gt=0, allow_inf_nan=False)
     reviewers: list[ReviewerSettings] = Field(default_factory=list)
+
+    @field_validator("reviewers")
+    @classmethod
+    def _one_judge_per_name(cls, reviewers: list[ReviewerSettings]) -> list[ReviewerSettings]:
+        names = [reviewer.name for reviewer in reviewers]
+        if "gates" in names:
+            raise ValueError("'gates' is the static gates' seat: name the reviewer otherwise")
+        repeated = sorted({name for name in names if names.count(name) > 1})
+        if repeated:
+            raise ValueError(f"two reviewers are named {repeated[0]!r}")
+        return reviewers
 
 
 # Set by load_settings for the duration of one Settings() call: the sources to read, highest first.

@@ -563,3 +563,20 @@ def test_the_documented_variables_load() -> None:
     )
     assert settings.model_for("reviewer") == "openai/gpt-4o"
     assert settings.gate_policy("pytest") == GatePolicy(block_preexisting=True)
+
+
+@pytest.mark.parametrize(
+    ("names", "message"),
+    [
+        (("gates",), "'gates' is the static gates' seat"),
+        (("a", "a"), "two reviewers are named 'a'"),
+    ],
+)
+def test_council_reviewers_have_names_of_their_own(names: tuple[str, ...], message: str) -> None:
+    tables = "".join(
+        f'[[tool.talkgit.council.reviewers]]\nname = "{n}"\nmodel = "x/y"\n' for n in names
+    )
+    with pytest.raises(
+        ConfigError, match=f"pyproject.toml: tool.talkgit.council.reviewers: {message}"
+    ):
+        load_settings(lambda path: tables if path == "pyproject.toml" else None, environ={})

@@ -98,10 +98,16 @@ class Session:
 
 
 def _session(
-    directory: Path, options: RunOptions, reporter: Reporter, environ: Mapping[str, str] | None
+    directory: Path,
+    options: RunOptions,
+    as_json: bool,
+    reporter: Reporter | None,
+    environ: Mapping[str, str] | None,
 ) -> Session:
     repo = GitRepo.discover(directory)
     if options.interactive:
+        if as_json:  # nothing may be printed but the JSON document
+            raise UsageError("-i asks questions on the terminal: it cannot go with --json")
         require_terminal()
         # One step at a time: a person reviews each result before the next one starts.
         options = replace(options, parallel=1)
@@ -112,6 +118,7 @@ def _session(
     waivers = load_waivers(read_from_directory(repo.workdir))
     skills = load_skills(repo.workdir)
     agents = all_agents()
+    reporter = reporter or reporter_for(as_json)
     return Session(repo, settings, agents, options, reporter, environ, waivers, skills)
 
 
@@ -135,7 +142,7 @@ def run(
         raise UsageError(f"--finish works in auto mode only: {mode} mode leaves finish to you")
     if options.interactive and mode == "dry-run":
         raise UsageError("a dry run asks nothing: drop -i, or choose --mode auto or strict")
-    session = _session(directory, options, reporter or reporter_for(as_json), environ)
+    session = _session(directory, options, as_json, reporter, environ)
     if session.settings.model_for("planner", options.model) is None:
         raise ModelError(NO_MODEL)
     labels = _model_labels(session.settings, session.agents, options)
@@ -186,7 +193,7 @@ def resume(
     reporter: Reporter | None = None,
 ) -> int:
     """Carry on a stopped, interrupted or failed run; answered model calls are not paid again."""
-    session = _session(directory, options, reporter or reporter_for(as_json), environ)
+    session = _session(directory, options, as_json, reporter, environ)
     repo = session.repo
     with locked_run(repo, run_prefix or latest_run(repo), session.reporter.line) as stored:
         run_id = stored.record.run

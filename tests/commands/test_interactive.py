@@ -197,3 +197,10 @@ def test_interactive_needs_a_terminal(app: Path, tmp_path: Path) -> None:
     assert done.returncode == exit_codes.USAGE
     assert "needs a terminal" in done.stderr
     assert git(app, "for-each-ref", "refs/talkgit") == ""
+
+
+def test_interactive_cannot_print_json(app: Path) -> None:
+    child = _spawn(app, "run", "-i", "--json", "-m", "x/y", "greet")
+    child.expect("cannot go with --json")
+    assert _finish(child) == exit_codes.USAGE
+    assert git(app, "for-each-ref", "refs/talkgit") == ""
