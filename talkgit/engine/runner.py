@@ -367,7 +367,7 @@ class Runner:
         outcome, report = attempted.outcome, attempted.report
         decision = self._steer(job, attempted)
         tx = Transaction(self.repo, message=f"talkgit settle {job.index:02d}-{job.step.id}")
-        with self.repo.lock:
+        with self.repo.batch():  # holds the repo's lock; the objects go to disk as one pack
             commit, status, merged = self._integrate(tx, job, attempted, decision)
             record = self._remember(job, attempted, status, commit, merged)
             self._follow_up(job, attempted, status, commit, decision)

@@ -84,17 +84,17 @@ def finish_commit(
 
 def _merged_tree(repo: GitRepo, target: str, integration: str) -> pygit2.Oid:
     with repo.lock, translate_git_errors("cannot merge"):
-        base = repo.raw.merge_base(target, integration)
+        base = repo.objects.merge_base(target, integration)
         if base is None:
             raise UsageError(f"{target[:10]} shares no history with the run")
         if str(base) == target:
             return repo.commit(integration).tree_id
         if str(base) == integration:
             return repo.commit(target).tree_id
-        index = repo.raw.merge_trees(base, target, integration)
+        index = repo.objects.merge_trees(base, target, integration)
         if index.conflicts is not None:
             raise MergeConflict(tuple(sorted({_conflict_path(c) for c in index.conflicts})))
-        return index.write_tree(repo.raw)
+        return index.write_tree(repo.objects)
 
 
 def _conflict_path(conflict: tuple[pygit2.IndexEntry | None, ...]) -> str:

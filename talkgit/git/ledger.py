@@ -77,7 +77,7 @@ class Ledger:
         should be set to the returned sha (see ``write``).
         """
         with self.repo.lock:
-            base_tree = self.repo.commit(self.tip).tree if self.tip else None
+            base_tree = self.repo.commit(self.tip).tree_id if self.tip else None
             tree_id = write_tree(self.repo, base_tree, [FileChange(p, d) for p, d in files.items()])
             parents = ([self.tip] if self.tip else []) + [
                 c for c in dict.fromkeys(keep) if c != self.tip

@@ -23,15 +23,15 @@ def merge(repo: GitRepo, ours: str, theirs: str, message: str) -> str:
     Nothing moves: the caller publishes the result with a compare-and-swap on its branch.
     """
     with repo.lock, translate_git_errors("cannot merge"):
-        if ours == theirs or repo.raw.descendant_of(ours, theirs):
+        if ours == theirs or repo.objects.descendant_of(ours, theirs):
             return ours
-        if repo.raw.descendant_of(theirs, ours):
+        if repo.objects.descendant_of(theirs, ours):
             return theirs
-        base = repo.raw.merge_base(ours, theirs)
-        index = repo.raw.merge_trees(base, ours, theirs)
+        base = repo.objects.merge_base(ours, theirs)
+        index = repo.objects.merge_trees(base, ours, theirs)
         if index.conflicts is not None:
             raise MergeConflict(tuple(sorted({_path(c) for c in index.conflicts})))
-        tree = index.write_tree(repo.raw)
+        tree = index.write_tree(repo.objects)
     return commit_tree(repo, tree, message, [ours, theirs])
 
 

@@ -8,10 +8,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pygit2
 
 from talkgit.errors import NotFoundError, RepositoryError
+
+if TYPE_CHECKING:
+    from talkgit.git.staging import ObjectStaging
 
 # libgit2 re-reads every object a new tree or commit points at, to check it exists. talkgit
 # only points at objects it has just written or read, and fsck in the tests checks the
@@ -44,11 +48,57 @@ class GitRepo:
 
     libgit2 objects must not be used from two threads at once, so parallel lanes share
     one GitRepo and take ``lock`` around every write (reads of immutable objects are safe).
+
+    Objects are written to, and read back from, ``objects``: ``raw`` itself, or inside a
+    ``batch`` the in-memory staging repository, whose objects reach the disk as one pack.
     """
 
     def __init__(self, raw: pygit2.Repository) -> None:
         self.raw = raw
         self.lock = threading.RLock()
+        self._staging: ObjectStaging | None = None
+        self._batch_thread: int | None = None
+
+    @property
+    def objects(self) -> pygit2.Repository:
+        """Where objects are written and read: the open batch's staging (its thread), or raw."""
+        if self._staging is not None and self._batch_thread == threading.get_ident():
+            return self._staging.repository
+        return self.raw
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Write the objects made inside in memory, and store them as one pack.
+
+        A Transaction stores them (``publish_objects``) before it moves any ref, and the
+        batch's end stores whatever is left. If the block raises, what is still staged is
+        dropped: no ref can name it. The batch holds ``lock``; an inner batch joins it.
+        """
+        with self.lock:
+            if self._batch_thread is not None:
+                yield
+                return
+            if self._staging is None:
+                from talkgit.git.staging import ObjectStaging  # only writers need it
+
+                self._staging = ObjectStaging(self.raw, self.common_dir / "objects")
+            self._batch_thread = threading.get_ident()
+            try:
+                yield
+                self.publish_objects()
+            except BaseException:
+                self._staging.discard()
+                raise
+            finally:
+                self._batch_thread = None
+
+    def publish_objects(self) -> None:
+        """Store the staged objects on disk. Must run before a ref may point at one of them."""
+        if self._staging is not None and self._batch_thread == threading.get_ident():
+            try:
+                self._staging.flush()
+            except OSError as exc:
+                raise RepositoryError(f"cannot store objects: {exc}") from exc
 
     @classmethod
     def discover(cls, start: Path) -> GitRepo:
@@ -125,7 +175,7 @@ class GitRepo:
 
     def commit(self, sha: str) -> pygit2.Commit:
         try:
-            return self.raw[sha].peel(pygit2.Commit)
+            return self.objects[sha].peel(pygit2.Commit)
         except (KeyError, ValueError) as exc:
             raise NotFoundError(f"no commit {sha}") from exc
 

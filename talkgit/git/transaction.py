@@ -70,6 +70,7 @@ class Transaction:
                     txn.remove(update.name)
                 else:
                     txn.set_target(update.name, update.new, message=self.message)
+            self.repo.publish_objects()  # on disk before any ref names them (on leaving `with`)
 
     def _check_expectations(self) -> None:
         for update in self._updates:
@@ -137,12 +138,12 @@ def _notes_commit(repo: GitRepo, tip: str | None, notes: dict[str, bytes]) -> st
     tree = repo.commit(tip).tree if tip else None
     fanned = tree is not None and _is_fanned(tree)
     if tree is not None and not fanned and len(tree) >= FANOUT_AT:
-        tree, fanned = _fan_out(repo.raw, tree), True
+        tree, fanned = _fan_out(repo.objects, tree), True
     changes: list[FileChange] = []
     for target, data in notes.items():
         changes += [FileChange(path, None) for path in _note_paths(target) if tree and path in tree]
         changes.append(FileChange(_note_paths(target)[1 if fanned else 0], data))
-    tree_id = write_tree(repo, tree, changes)
+    tree_id = write_tree(repo, tree.id if tree is not None else None, changes)
     return commit_tree(repo, tree_id, "Notes added by talkgit\n", [tip] if tip else [])
 
 

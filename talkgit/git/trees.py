@@ -26,23 +26,27 @@ _Plan = dict[str, "tuple[pygit2.Oid, int] | _Plan | None"]
 
 
 def write_tree(
-    repo: GitRepo, base_tree: pygit2.Tree | None, changes: Iterable[FileChange]
+    repo: GitRepo, base_tree: pygit2.Oid | None, changes: Iterable[FileChange]
 ) -> pygit2.Oid:
     """Write the blobs for ``changes`` and the trees on their paths; return the new root tree id.
 
-    Only the trees along changed paths are rewritten, so the cost follows the change, not the
+    ``base_tree`` is the id of the tree the changes apply to (None: an empty one). Only the
+    trees along changed paths are rewritten, so the cost follows the change, not the
     repository's size. A directory emptied by deletions disappears, as it does in git.
     """
-    plan: _Plan = {}
-    for change in changes:
-        entry = None
-        if change.data is not None:
-            mode = MODE_EXECUTABLE if change.executable else MODE_FILE
-            entry = (repo.raw.create_blob(change.data), mode)
-        _plan_insert(plan, change.path.split("/"), entry)
-    with translate_git_errors("cannot write tree"):
-        tree_id = _write_level(repo.raw, base_tree, plan)
-    return tree_id if tree_id is not None else repo.raw.TreeBuilder().write()
+    with repo.lock:  # objects go wherever ``repo.objects`` points for the lock's holder
+        raw = repo.objects
+        plan: _Plan = {}
+        for change in changes:
+            entry = None
+            if change.data is not None:
+                mode = MODE_EXECUTABLE if change.executable else MODE_FILE
+                entry = (raw.create_blob(change.data), mode)
+            _plan_insert(plan, change.path.split("/"), entry)
+        with translate_git_errors("cannot write tree"):
+            base = raw[base_tree].peel(pygit2.Tree) if base_tree is not None else None
+            tree_id = _write_level(raw, base, plan)
+            return tree_id if tree_id is not None else raw.TreeBuilder().write()
 
 
 def _plan_insert(plan: _Plan, parts: list[str], entry: tuple[pygit2.Oid, int] | None) -> None:
@@ -95,7 +99,7 @@ def create_commit(
 
     ``parents`` defaults to ``[base]``; the ledger passes extra parents to keep step commits alive.
     """
-    base_tree = repo.commit(base).tree if base is not None else None
+    base_tree = repo.commit(base).tree_id if base is not None else None
     tree_id = write_tree(repo, base_tree, changes)
     return commit_tree(
         repo, tree_id, message, [base] if parents is None and base else parents or []
@@ -105,8 +109,8 @@ def create_commit(
 def commit_tree(repo: GitRepo, tree_id: pygit2.Oid, message: str, parents: Sequence[str]) -> str:
     """Write a commit object for an existing tree, signed by the repository's identity."""
     signature = repo.signature()
-    with translate_git_errors("cannot create commit"):
-        oid = repo.raw.create_commit(
+    with repo.lock, translate_git_errors("cannot create commit"):
+        oid = repo.objects.create_commit(
             None, signature, signature, message, tree_id, [pygit2.Oid(hex=p) for p in parents]
         )
     return str(oid)

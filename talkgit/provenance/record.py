@@ -42,7 +42,7 @@ def stage_step(
     add its own updates (the ledger, an integration branch) to the same transaction.
     """
     with repo.lock:  # the tree id comes from writing it: no read back of the new commit
-        tree_id = write_tree(repo, repo.commit(base).tree, changes)
+        tree_id = write_tree(repo, repo.commit(base).tree_id, changes)
         commit = commit_tree(repo, tree_id, message, [base])
     tree = str(tree_id)
     tx.set_ref(branch, commit, expected=None)
@@ -66,7 +66,7 @@ def record_step(
     The branch must not exist yet (each attempt gets a fresh one). If any ref moved
     underneath us nothing is published; the commit object is left for ``git gc``.
     """
-    with repo.lock:
+    with repo.batch():  # one pack for the step's objects, stored just before the refs move
         tx = Transaction(repo, message=f"talkgit step {branch}")
         commit, tree = stage_step(
             repo, tx, branch=branch, base=base, changes=changes, message=message, note=note

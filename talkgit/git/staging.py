@@ -1,0 +1,142 @@
+"""Objects written in memory and stored as one pack before any ref names them.
+
+``ObjectStaging.repository`` is a libgit2 repository with no files of its own: new objects
+go to a dict, and everything else is read through from the real repository's object
+database. Building a step there touches the disk once, in ``flush``, which writes every
+staged object as one pack. Written loose, the same step created some fifteen files, and
+before each new object libgit2 rescanned the pack directory to make sure it was new.
+
+The packs a process writes are merged in tiers (``TIER`` packs of one size make one of the
+next), so a long run leaves a handful of packs, not one per step, and each object is
+copied only a few times. Packs written by git or by another process are never touched.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pygit2
+
+from talkgit.git.packs import Pack, merge_packs, write_pack
+
+TIER = 4  # packs of one tier merged into one of the next; at most TIER - 1 wait per tier
+
+
+class _Memory(pygit2.OdbBackend):
+    """The staged objects (raw id -> (object type, content)), and the last pack's.
+
+    The next step reads the ledger and notes tips the last one wrote; keeping them here
+    saves inflating them back out of the pack.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.objects: dict[bytes, tuple[int, bytes]] = {}
+        self.flushed: dict[bytes, tuple[int, bytes]] = {}
+
+    def _get(self, oid: pygit2.Oid) -> tuple[int, bytes]:
+        found = self.objects.get(oid.raw) or self.flushed.get(oid.raw)
+        if found is None:
+            raise KeyError(oid)
+        return found
+
+    def read_cb(self, oid: pygit2.Oid) -> tuple[int, bytes]:
+        return self._get(oid)
+
+    def read_prefix_cb(self, oid: pygit2.Oid) -> tuple[int, bytes, pygit2.Oid]:
+        kind, data = self._get(oid)  # only whole ids are ever asked for here
+        return kind, data, oid
+
+    def read_header_cb(self, oid: pygit2.Oid) -> tuple[int, int]:
+        kind, data = self._get(oid)
+        return kind, len(data)
+
+    def exists_cb(self, oid: pygit2.Oid) -> bool:
+        return oid.raw in self.objects
+
+    def exists_prefix_cb(self, oid: pygit2.Oid) -> pygit2.Oid:
+        raise KeyError(oid)
+
+    def write_cb(self, oid: pygit2.Oid, data: bytes, kind: int) -> None:
+        self.objects[oid.raw] = (kind, data)
+
+    def refresh_cb(self) -> None:
+        return None
+
+
+class _ReadThrough(pygit2.OdbBackend):
+    """Reads from the real repository's object database; never claims to hold an object.
+
+    Saying "no" to ``exists`` is what keeps libgit2 from rescanning the pack directory
+    before every write: an object that is already on disk is simply staged again, and a
+    duplicate in a pack is harmless.
+    """
+
+    def __init__(self, odb: pygit2.Odb) -> None:
+        super().__init__()
+        self.odb = odb
+
+    def read_cb(self, oid: pygit2.Oid) -> tuple[int, bytes]:
+        kind, data = self.odb.read(oid)
+        return kind, data
+
+    def read_prefix_cb(self, oid: pygit2.Oid) -> tuple[int, bytes, pygit2.Oid]:
+        kind, data = self.odb.read(oid)
+        return kind, data, oid
+
+    def read_header_cb(self, oid: pygit2.Oid) -> tuple[int, int]:
+        kind, size = self.odb.read_header(oid)
+        return kind, size
+
+    def exists_cb(self, oid: pygit2.Oid) -> bool:
+        return False
+
+    def exists_prefix_cb(self, oid: pygit2.Oid) -> pygit2.Oid:
+        raise KeyError(oid)
+
+    def refresh_cb(self) -> None:
+        return None
+
+
+class ObjectStaging:
+    """An in-memory repository whose new objects reach the disk as one pack per ``flush``."""
+
+    def __init__(self, raw: pygit2.Repository, objects_dir: Path) -> None:
+        self.pack_dir = objects_dir / "pack"
+        self._memory = _Memory()
+        odb = pygit2.Odb()
+        odb.add_backend(self._memory, 2)  # tried first, for reads and for writes
+        odb.add_backend(_ReadThrough(raw.odb), 1)
+        self.repository = pygit2.Repository()
+        self.repository.set_odb(odb)
+        self.tiers: list[list[Pack]] = []  # packs written by this process, smallest first
+
+    @property
+    def staged(self) -> int:
+        return len(self._memory.objects)
+
+    def flush(self) -> Pack | None:
+        """Store every staged object in a new pack; merge full tiers. None: nothing staged."""
+        if not self._memory.objects:
+            return None
+        pack = write_pack(self.pack_dir, self._memory.objects)
+        self._memory.flushed, self._memory.objects = self._memory.objects, {}
+        self._settle(pack, tier=0)
+        return pack
+
+    def discard(self) -> None:
+        """Drop what is staged: nothing outside this process can know of it."""
+        self._memory.objects = {}
+
+    def _settle(self, pack: Pack, tier: int) -> None:
+        while len(self.tiers) <= tier:
+            self.tiers.append([])
+        self.tiers[tier].append(pack)
+        if len(self.tiers[tier]) < TIER:
+            return
+        full, self.tiers[tier] = self.tiers[tier], []
+        merged = merge_packs(self.pack_dir, full)
+        for old in full:
+            if old.path != merged.path:  # the same objects in the same order: the same pack
+                old.remove()
+        self._settle(merged, tier + 1)

@@ -1,0 +1,172 @@
+"""Batches: a step's objects are written in memory and reach the disk as one pack."""
+
+from __future__ import annotations
+
+import subprocess
+import threading
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pygit2
+import pytest
+
+from talkgit.edits.model import FileChange
+from talkgit.git.ledger import Ledger, dump_json
+from talkgit.git.names import STEP_NOTES_REF, step_branch
+from talkgit.git.repo import GitRepo
+from talkgit.git.staging import TIER
+from talkgit.git.transaction import Transaction
+from talkgit.git.trees import create_commit
+from talkgit.provenance.record import record_step
+from talkgit.provenance.schema import GitRecord, StepNote, StepRef
+from tests.support.gitrepo import fsck, git, user_state
+
+RUN = "abcd1234"
+
+
+def _object_files(repo: Path) -> tuple[set[str], set[str]]:
+    """The pack files and the loose object files in the repository, by name."""
+    objects = repo / ".git" / "objects"
+    packs = {path.name for path in (objects / "pack").glob("*.pack")}
+    loose = {str(path.relative_to(objects)) for path in objects.glob("??/*")}
+    return packs, loose
+
+
+def _on_disk(repo: Path, sha: str) -> bool:
+    done = subprocess.run(["git", "cat-file", "-e", sha], cwd=repo, check=False)
+    return done.returncode == 0
+
+
+def _note(index: int, commit: str, tree: str) -> StepNote:
+    moment = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    return StepNote(
+        run=RUN,
+        step=StepRef(index=index, id="edit"),
+        agent="coder",
+        model="scripted/test",
+        prompt_sha256="0" * 64,
+        response_sha256="0" * 64,
+        git=GitRecord(commit=commit, tree=tree, base=commit),
+        started=moment,
+        finished=moment,
+    )
+
+
+def _record(opened: GitRepo, ledger: Ledger, index: int) -> str:
+    recorded = record_step(
+        opened,
+        ledger,
+        branch=step_branch(RUN, index, "edit"),
+        base=opened.head(),
+        changes=[FileChange(f"pkg/step{index}.py", f"STEP = {index}\n".encode())],
+        message=f"step {index}\n",
+        note=lambda commit, tree: _note(index, commit, tree),
+        ledger_files=lambda commit: {f"steps/{index:02d}-edit.json": dump_json({"c": commit})},
+    )
+    return recorded.commit
+
+
+def test_objects_stay_in_memory_until_the_batch_ends_then_come_as_one_pack(repo: Path) -> None:
+    opened = GitRepo.discover(repo)
+    packs, loose = _object_files(repo)
+    with opened.batch():
+        sha = create_commit(
+            opened, base=opened.head(), changes=[FileChange("a.py", b"A = 1\n")], message="a\n"
+        )
+        assert opened.commit(sha).message == "a\n"  # read back from memory
+        assert not _on_disk(repo, sha)
+        assert _object_files(repo) == (packs, loose)
+    assert _on_disk(repo, sha)
+    assert git(repo, "show", f"{sha}:a.py") == "A = 1\n"
+    after_packs, after_loose = _object_files(repo)
+    assert after_loose == loose and len(after_packs - packs) == 1
+
+
+def test_a_batch_that_fails_leaves_nothing_on_disk(repo: Path) -> None:
+    opened = GitRepo.discover(repo)
+    before = _object_files(repo)
+    written = []
+    with pytest.raises(RuntimeError), opened.batch():
+        written.append(
+            create_commit(
+                opened, base=opened.head(), changes=[FileChange("b", b"b\n")], message="b\n"
+            )
+        )
+        raise RuntimeError("the step failed")
+    assert _object_files(repo) == before
+    assert not _on_disk(repo, written[0])
+    with opened.batch():  # and the next batch starts clean
+        pass
+    assert _object_files(repo) == before
+
+
+def test_a_transaction_stores_the_objects_before_it_moves_a_ref(repo: Path) -> None:
+    opened = GitRepo.discover(repo)
+    with opened.batch():
+        sha = create_commit(
+            opened, base=opened.head(), changes=[FileChange("c", b"c\n")], message="c\n"
+        )
+        tx = Transaction(opened)
+        tx.set_ref("refs/heads/talkgit/abcd1234/01-c", sha, expected=None)
+        tx.add_note(STEP_NOTES_REF, sha, "{}\n")
+        tx.commit()
+        # still inside the batch: git, another process, already sees all of it
+        assert git(repo, "log", "--format=%s", "-1", "talkgit/abcd1234/01-c") == "c\n"
+        assert git(repo, "notes", "--ref=talkgit/steps", "show", sha) == "{}\n"
+    fsck(repo)
+
+
+def test_a_recorded_step_is_one_pack_and_no_loose_object(repo: Path) -> None:
+    opened = GitRepo.discover(repo)
+    ledger = Ledger(opened, RUN)
+    ledger.write({"run.json": dump_json({"run": RUN})})
+    before_state = user_state(repo)
+    packs, loose = _object_files(repo)
+    sha = _record(opened, ledger, 1)
+    after_packs, after_loose = _object_files(repo)
+    assert after_loose == loose and len(after_packs - packs) == 1
+    assert git(repo, "rev-parse", step_branch(RUN, 1, "edit")).strip() == sha
+    assert git(repo, "show", f"{sha}:pkg/step1.py") == "STEP = 1\n"
+    assert '"index":1' in git(repo, "notes", "--ref=talkgit/steps", "show", sha).replace(" ", "")
+    assert git(repo, "show", f"refs/talkgit/runs/{RUN}:steps/01-edit.json").count(sha) == 1
+    assert user_state(repo) == before_state
+    fsck(repo)
+
+
+def test_a_long_run_leaves_a_few_packs_and_every_step_readable(repo: Path) -> None:
+    opened = GitRepo.discover(repo)
+    early_reader = GitRepo.discover(repo)  # opened before any merge: it knows the old packs
+    ledger = Ledger(opened, RUN)
+    ledger.write({"run.json": dump_json({"run": RUN})})
+    packs, _ = _object_files(repo)
+    steps = TIER**2 + 1
+    commits = []
+    for index in range(1, steps + 1):
+        commits.append(_record(opened, ledger, index))
+        assert early_reader.commit(commits[-1]).tree_id  # another libgit2 handle opens the pack
+    ours = _object_files(repo)[0] - packs
+    # 17 steps at tier 4: 16 merged twice into one pack, and the 17th on its own
+    assert len(ours) == 2
+    for index, sha in enumerate(commits, start=1):
+        assert git(repo, "show", f"{sha}:pkg/step{index}.py") == f"STEP = {index}\n"
+        assert early_reader.read_file(sha, f"pkg/step{index}.py") == f"STEP = {index}\n".encode()
+        assert opened.read_file(sha, f"pkg/step{index}.py") == f"STEP = {index}\n".encode()
+    fsck(repo)
+    # delete the step branches and collect garbage: the ledger still holds every step
+    for index in range(1, steps + 1):
+        git(repo, "update-ref", "-d", f"refs/heads/{step_branch(RUN, index, 'edit')}")
+    git(repo, "gc", "--prune=now", "--quiet")
+    for sha in commits:
+        assert _on_disk(repo, sha)
+
+
+def test_other_threads_keep_reading_the_repository_during_a_batch(repo: Path) -> None:
+    opened = GitRepo.discover(repo)
+    seen: list[pygit2.Repository] = []
+    with opened.batch():
+        assert opened.objects is not opened.raw
+        reader = threading.Thread(target=lambda: seen.append(opened.objects))
+        reader.start()
+        reader.join()
+    assert seen == [opened.raw]
+    assert opened.objects is opened.raw
