@@ -260,6 +260,7 @@ class Runner:
         except RunStopped:
             self.remove_worktrees()
             self.save_run(status="stopped", reason="stopped by the user")
+            self.repo.compact_objects()
             return self.record
         return self._conclude()
 
@@ -638,4 +639,5 @@ class Runner:
             self.save_run(status="failed", reason=f"step {', '.join(sorted(self.failed))} failed")
         else:
             self.save_run(status="stopped", reason=self._stop_reason() or "stopped")
+        self.repo.compact_objects()
         return self.record

@@ -92,6 +92,15 @@ class GitRepo:
             finally:
                 self._batch_thread = None
 
+    def compact_objects(self) -> None:
+        """Merge the packs this process's batches wrote into one: a run leaves one pack."""
+        with self.lock:
+            if self._staging is not None:
+                try:
+                    self._staging.compact()
+                except OSError as exc:
+                    raise RepositoryError(f"cannot merge packs: {exc}") from exc
+
     def publish_objects(self) -> None:
         """Store the staged objects on disk. Must run before a ref may point at one of them."""
         if self._staging is not None and self._batch_thread == threading.get_ident():

@@ -124,6 +124,16 @@ class ObjectStaging:
         self._settle(pack, tier=0)
         return pack
 
+    def compact(self) -> Pack | None:
+        """Merge every pack this process wrote into one (at the end of a run)."""
+        packs = [pack for tier in self.tiers for pack in tier]
+        if len(packs) < 2:
+            return packs[0] if packs else None
+        merged = merge_packs(self.pack_dir, packs)
+        self._remove(packs, keep=merged)
+        self.tiers = [[] for _ in self.tiers[:-1]] + [[merged]]
+        return merged
+
     def discard(self) -> None:
         """Drop what is staged: nothing outside this process can know of it."""
         self._memory.objects = {}
@@ -136,7 +146,11 @@ class ObjectStaging:
             return
         full, self.tiers[tier] = self.tiers[tier], []
         merged = merge_packs(self.pack_dir, full)
-        for old in full:
-            if old.path != merged.path:  # the same objects in the same order: the same pack
-                old.remove()
+        self._remove(full, keep=merged)
         self._settle(merged, tier + 1)
+
+    @staticmethod
+    def _remove(packs: list[Pack], *, keep: Pack) -> None:
+        for old in packs:
+            if old.path != keep.path:  # the same objects in the same order: the same pack
+                old.remove()

@@ -64,6 +64,8 @@ def test_independent_steps_run_in_parallel_lanes_and_all_merge(
     assert {f"{name}.py" for name in names} <= set(files)
     merges = git(repo, "rev-list", "--merges", f"main..{integration}").split()
     assert (len(merges) > 0) == (parallel > 1)  # lanes that overlapped meet in merge commits
+    # every step was stored as a pack, and the run's end merged them into one
+    assert len(list((repo / ".git" / "objects" / "pack").glob("*.pack"))) == 1
     fsck(repo)
 
 

@@ -170,3 +170,22 @@ def test_other_threads_keep_reading_the_repository_during_a_batch(repo: Path) ->
         reader.join()
     assert seen == [opened.raw]
     assert opened.objects is opened.raw
+
+
+def test_compacting_leaves_one_pack_for_everything_this_process_wrote(repo: Path) -> None:
+    opened = GitRepo.discover(repo)
+    ledger = Ledger(opened, RUN)
+    ledger.write({"run.json": dump_json({"run": RUN})})
+    packs, _ = _object_files(repo)
+    opened.compact_objects()  # nothing written yet: nothing to do
+    assert _object_files(repo)[0] == packs
+    commits = [_record(opened, ledger, index) for index in range(1, TIER + 3)]
+    assert len(_object_files(repo)[0] - packs) == 3  # a merged four, and two on their own
+    opened.compact_objects()
+    assert len(_object_files(repo)[0] - packs) == 1
+    commits.append(_record(opened, ledger, TIER + 3))  # and the next step packs as before
+    opened.compact_objects()
+    assert len(_object_files(repo)[0] - packs) == 1
+    for index, sha in enumerate(commits, start=1):
+        assert git(repo, "show", f"{sha}:pkg/step{index}.py") == f"STEP = {index}\n"
+    fsck(repo)
