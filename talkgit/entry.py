@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 from collections.abc import Sequence
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """The process's entry point (console script and ``python -m talkgit``), nothing else's."""
     args = list(sys.argv[1:] if argv is None else argv)
     from talkgit.server.client import try_server
 
@@ -15,4 +17,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return code
     from talkgit.cli import main as cli_main
 
-    return cli_main(args)
+    code = cli_main(args)
+    # The process ends next. Python's last garbage collection would walk every object
+    # litellm loaded, about a second after a run has finished and said so; the OS frees
+    # the memory anyway. Frozen objects are left out of that walk (exit handlers still run).
+    gc.freeze()
+    return code
