@@ -154,15 +154,18 @@ def _integration_tree(repo: Path, run_id: str) -> str:
 def test_a_run_killed_anywhere_resumes_to_the_same_tree_without_paying_twice(
     tmp_path: Path,
 ) -> None:
-    # The reference: one run, undisturbed, and its timeline from the first model call.
+    # The reference: one run, undisturbed, and its timeline from the first model call to
+    # its last ledger write (the run saved as done), not to the process's exit.
     reference = make_repo(tmp_path / "reference", FILES)
     with OpenAIServer(fallback=answer, delay=0.1) as server:
         proc = _start(reference, server)
         _wait(lambda: server.calls >= 1)
-        first_call = time.monotonic()
+        first_call = time.time()
         assert proc.wait(timeout=120) == exit_codes.OK
-        life = time.monotonic() - first_call
-    run_id = _ledger_ref(reference).rsplit("/", 1)[1]  # type: ignore[union-attr]
+    ledger = _ledger_ref(reference)
+    assert ledger is not None
+    life = (reference / ".git" / ledger).stat().st_mtime - first_call
+    run_id = ledger.rsplit("/", 1)[1]
     expected = _integration_tree(reference, run_id)
     assert git(reference, "show", f"talkgit/{run_id}/integration:b.py") == "B = 2\n"
 
