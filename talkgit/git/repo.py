@@ -43,6 +43,15 @@ def translate_git_errors(action: str) -> Iterator[None]:
         raise RepositoryError(f"{action}: {exc}") from exc
 
 
+@contextmanager
+def _pack_errors() -> Iterator[None]:
+    """Pack files are written with plain file I/O: its errors become RepositoryErrors too."""
+    try:
+        yield
+    except OSError as exc:
+        raise RepositoryError(f"cannot write a pack: {exc}") from exc
+
+
 class GitRepo:
     """A repository opened for talkgit: reads, and the lock that serialises its writes.
 
@@ -71,8 +80,9 @@ class GitRepo:
         """Write the objects made inside in memory, and store them as one pack.
 
         A Transaction stores them (``publish_objects``) before it moves any ref, and the
-        batch's end stores whatever is left. If the block raises, what is still staged is
-        dropped: no ref can name it. The batch holds ``lock``; an inner batch joins it.
+        batch's end stores whatever is left, then merges packs once no ref is locked. If
+        the block raises, what is still staged is dropped: no ref can name it. The batch
+        holds ``lock``; an inner batch joins the outer one.
         """
         with self.lock:
             if self._batch_thread is not None:
@@ -82,32 +92,30 @@ class GitRepo:
                 from talkgit.git.staging import ObjectStaging  # only writers need it
 
                 self._staging = ObjectStaging(self.raw, self.common_dir / "objects")
+            staging = self._staging
             self._batch_thread = threading.get_ident()
             try:
                 yield
                 self.publish_objects()
+                with _pack_errors():
+                    staging.tidy()
             except BaseException:
-                self._staging.discard()
+                staging.discard()
                 raise
             finally:
                 self._batch_thread = None
 
-    def compact_objects(self) -> None:
-        """Merge the packs this process's batches wrote into one: a run leaves one pack."""
-        with self.lock:
-            if self._staging is not None:
-                try:
-                    self._staging.compact()
-                except OSError as exc:
-                    raise RepositoryError(f"cannot merge packs: {exc}") from exc
-
     def publish_objects(self) -> None:
         """Store the staged objects on disk. Must run before a ref may point at one of them."""
         if self._staging is not None and self._batch_thread == threading.get_ident():
-            try:
+            with _pack_errors():
                 self._staging.flush()
-            except OSError as exc:
-                raise RepositoryError(f"cannot store objects: {exc}") from exc
+
+    def compact_objects(self) -> None:
+        """Merge the packs this process's batches wrote into one: a run leaves one pack."""
+        with self.lock, _pack_errors():
+            if self._staging is not None:
+                self._staging.compact()
 
     @classmethod
     def discover(cls, start: Path) -> GitRepo:

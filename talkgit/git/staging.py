@@ -116,13 +116,26 @@ class ObjectStaging:
         return len(self._memory.objects)
 
     def flush(self) -> Pack | None:
-        """Store every staged object in a new pack; merge full tiers. None: nothing staged."""
+        """Store every staged object in a new pack. None: nothing was staged.
+
+        Only the pack is written: a flush happens while refs are locked, and merging
+        waits for ``tidy``, after they are released.
+        """
         if not self._memory.objects:
             return None
         pack = write_pack(self.pack_dir, self._memory.objects)
         self._memory.flushed, self._memory.objects = self._memory.objects, {}
-        self._settle(pack, tier=0)
+        self._add(pack, tier=0)
         return pack
+
+    def tidy(self) -> None:
+        """Merge every full tier into one pack of the next, smallest tier first."""
+        for tier in range(len(self.tiers)):
+            if len(self.tiers[tier]) >= TIER:
+                full, self.tiers[tier] = self.tiers[tier], []
+                merged = merge_packs(self.pack_dir, full)
+                self._remove(full, keep=merged)
+                self._add(merged, tier + 1)
 
     def compact(self) -> Pack | None:
         """Merge every pack this process wrote into one (at the end of a run)."""
@@ -138,16 +151,10 @@ class ObjectStaging:
         """Drop what is staged: nothing outside this process can know of it."""
         self._memory.objects = {}
 
-    def _settle(self, pack: Pack, tier: int) -> None:
+    def _add(self, pack: Pack, tier: int) -> None:
         while len(self.tiers) <= tier:
             self.tiers.append([])
         self.tiers[tier].append(pack)
-        if len(self.tiers[tier]) < TIER:
-            return
-        full, self.tiers[tier] = self.tiers[tier], []
-        merged = merge_packs(self.pack_dir, full)
-        self._remove(full, keep=merged)
-        self._settle(merged, tier + 1)
 
     @staticmethod
     def _remove(packs: list[Pack], *, keep: Pack) -> None:
