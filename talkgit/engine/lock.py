@@ -14,7 +14,8 @@ from talkgit.git.names import LEDGER_PREFIX, RUN_NOTES_REF, STEP_NOTES_REF, run_
 from talkgit.git.repo import GitRepo
 from talkgit.git.transaction import clear_stale_locks
 
-# A git ref lock older than this, left in a run whose driver died, is that driver's.
+# A lock on a shared ref (the notes) older than this, when a run's driver died, is no live
+# writer's: they hold ref locks for milliseconds. The run's own refs have no other writer.
 STALE_REF_LOCK_S = 2.0
 
 
@@ -75,13 +76,17 @@ class RunLock:
         return True
 
     def _clear_ref_locks(self) -> None:
+        """The dead driver's ref locks: its run's own at once, the shared notes once stale."""
         branches = run_branches_prefix(self.run_id)
-        ours = [
+        own = [
             str(path.relative_to(self.repo.common_dir)).removesuffix(".lock")
             for path in (self.repo.common_dir / branches).glob("*.lock")
         ]
-        refs = [*ours, f"{LEDGER_PREFIX}{self.run_id}", STEP_NOTES_REF, RUN_NOTES_REF]
-        for ref in clear_stale_locks(self.repo, refs, STALE_REF_LOCK_S):
+        own.append(f"{LEDGER_PREFIX}{self.run_id}")
+        freed = clear_stale_locks(self.repo, own, older_than_s=0)
+        # Another run's writer may hold a notes ref's lock right now: wait to tell which.
+        freed += clear_stale_locks(self.repo, [STEP_NOTES_REF, RUN_NOTES_REF], STALE_REF_LOCK_S)
+        for ref in freed:
             self.say(f"removed the stale git lock on {ref}")
 
 

@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pygit2
 
@@ -85,6 +86,7 @@ class Transaction:
 
 HEX_OID_LENGTH = 40
 LOCK_WAIT_S = 2.0  # other writers hold a ref lock for milliseconds; wait that long at most
+LOCK_POLL_S = 0.02
 
 
 @contextmanager
@@ -104,26 +106,33 @@ def _lock_ref(txn: pygit2.ReferenceTransaction, name: str) -> None:
         except pygit2.GitError as exc:
             if time.monotonic() >= deadline:
                 raise ConcurrentUpdateError(f"{name} is locked by another writer: {exc}") from exc
-            time.sleep(0.02)
+            time.sleep(LOCK_POLL_S)
 
 
 def clear_stale_locks(repo: GitRepo, refs: Iterable[str], older_than_s: float) -> list[str]:
     """Remove git lock files left by a writer that died mid-update; return the refs freed.
 
     Only for refs whose owner is known to be dead (a run lock taken over from a dead
-    process): a lock older than ``older_than_s`` is then no live writer's.
+    process). A lock younger than ``older_than_s`` may still be a live writer's, which lets
+    go within milliseconds: it is waited for until it goes or reaches that age (0: removed
+    at once, for refs no other process writes).
     """
     freed = []
-    cutoff = time.time() - older_than_s
     for ref in refs:
         lock = repo.common_dir / f"{ref}.lock"
-        try:
-            if lock.stat().st_mtime < cutoff:
-                lock.unlink()
-                freed.append(ref)
-        except FileNotFoundError:
-            continue
+        while (age := _age(lock)) is not None and age < older_than_s:
+            time.sleep(min(LOCK_POLL_S, older_than_s - age))
+        if age is not None:
+            lock.unlink(missing_ok=True)
+            freed.append(ref)
     return freed
+
+
+def _age(path: Path) -> float | None:
+    try:
+        return time.time() - path.stat().st_mtime
+    except FileNotFoundError:
+        return None
 
 
 # A flat notes tree is rewritten whole by every note added, so a repository's thousandth

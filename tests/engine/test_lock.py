@@ -5,6 +5,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -68,13 +69,53 @@ def test_a_dead_holder_is_taken_over_with_a_message_and_its_ref_locks_cleared(re
     assert not stale.exists() and not lock_file.exists()
 
 
-def test_a_fresh_ref_lock_is_left_alone(repo: Path) -> None:
-    opened = GitRepo.discover(repo)
+def _taken_over(opened: GitRepo) -> None:
+    """A run lock whose writer died while writing it."""
     lock_file = opened.private_dir / "locks" / "ab12cd34.lock"
     lock_file.parent.mkdir(parents=True)
-    lock_file.write_text("{}")  # unreadable: its writer died while writing it
-    fresh = repo / ".git" / "refs" / "notes" / "talkgit" / "steps.lock"
-    fresh.parent.mkdir(parents=True)
-    fresh.write_text("")
-    RunLock(opened, "ab12cd34", lambda _: None).acquire()
-    assert fresh.exists()  # could be another run's writer at work
+    lock_file.write_text("{}")
+
+
+def _ref_lock(repo: Path, ref: str) -> Path:
+    lock = repo / ".git" / f"{ref}.lock"
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    lock.write_text("")
+    return lock
+
+
+def test_a_fresh_lock_on_the_shared_notes_is_waited_for_not_broken(repo: Path) -> None:
+    opened = GitRepo.discover(repo)
+    _taken_over(opened)
+    fresh = _ref_lock(repo, "refs/notes/talkgit/steps")  # another run's writer at work
+    writer = threading.Timer(0.3, fresh.unlink)  # ... which lets go when it is done
+    writer.start()
+    said: list[str] = []
+    RunLock(opened, "ab12cd34", said.append).acquire()
+    writer.join()
+    assert not fresh.exists()
+    assert not any("stale git lock" in line for line in said)
+
+
+def test_a_young_lock_no_writer_releases_is_cleared_once_stale(repo: Path) -> None:
+    opened = GitRepo.discover(repo)
+    _taken_over(opened)
+    notes = _ref_lock(repo, "refs/notes/talkgit/steps")  # the dead driver's, just now
+    said: list[str] = []
+    RunLock(opened, "ab12cd34", said.append).acquire()
+    assert not notes.exists()
+    assert any("stale git lock on refs/notes/talkgit/steps" in line for line in said)
+
+
+def test_the_dead_drivers_locks_on_its_own_refs_go_at_once(repo: Path) -> None:
+    opened = GitRepo.discover(repo)
+    _taken_over(opened)
+    own = [
+        _ref_lock(repo, "refs/heads/talkgit/ab12cd34/integration"),
+        _ref_lock(repo, "refs/talkgit/runs/ab12cd34"),
+    ]
+    other_run = _ref_lock(repo, "refs/heads/talkgit/ef56ab78/integration")
+    said: list[str] = []
+    RunLock(opened, "ab12cd34", said.append).acquire()
+    assert not any(lock.exists() for lock in own)
+    assert other_run.exists()  # another run's branch is not this run's to free
+    assert any("stale git lock on refs/talkgit/runs/ab12cd34" in line for line in said)
