@@ -7,7 +7,7 @@ beside copying the working tree into a numbered folder (the old design this repl
 Targets (issue 2): median <= 5 ms per step at 100k files, and the 100k-file median <=
 1.5x the 1k-file median: the cost follows the change, not the repository.
 
-    python benchmarks/step_overhead.py [--sizes 1000,10000,100000] [--steps 40]
+    python benchmarks/step_overhead.py [--sizes 1000,10000,100000] [--steps 100]
 """
 
 from __future__ import annotations
@@ -130,7 +130,7 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--sizes", default="1000,10000,100000")
-    parser.add_argument("--steps", type=int, default=40)
+    parser.add_argument("--steps", type=int, default=100)
     parser.add_argument("--copies", type=int, default=3)
     args = parser.parse_args()
     rng = random.Random(1)

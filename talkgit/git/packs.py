@@ -60,9 +60,13 @@ class Pack:
             path.unlink(missing_ok=True)
 
 
+# An object as it goes into a pack: its raw id, its stored bytes, and their CRC-32.
+_Stored = tuple[bytes, bytes, int]
+
+
 def write_pack(pack_dir: Path, objects: Mapping[bytes, tuple[int, bytes]]) -> Pack:
     """Write ``objects`` (raw 20-byte id -> (git object type, content)) as a new pack."""
-    stored = ((oid, _stored_object(kind, data)) for oid, (kind, data) in objects.items())
+    stored = (_stored_object(oid, kind, data) for oid, (kind, data) in objects.items())
     return _write(pack_dir, stored)
 
 
@@ -73,18 +77,18 @@ def merge_packs(pack_dir: Path, packs: Iterable[Pack]) -> Pack:
     """
     seen: set[bytes] = set()
 
-    def stored() -> Iterable[tuple[bytes, bytes]]:
+    def stored() -> Iterable[_Stored]:
         for pack in packs:
             data = pack.path.read_bytes()
-            for oid, chunk in _stored_chunks(pack, data):
-                if oid not in seen:
-                    seen.add(oid)
-                    yield oid, chunk
+            for entry, chunk in _stored_chunks(pack, data):
+                if entry.oid not in seen:
+                    seen.add(entry.oid)
+                    yield entry.oid, chunk, entry.crc
 
     return _write(pack_dir, stored())
 
 
-def _stored_object(kind: int, data: bytes) -> bytes:
+def _stored_object(oid: bytes, kind: int, data: bytes) -> _Stored:
     """An object's bytes in a pack: type and size in a varint header, then deflated content."""
     size = len(data)
     header = bytearray()
@@ -95,31 +99,32 @@ def _stored_object(kind: int, data: bytes) -> bytes:
         byte, size = size & 0x7F, size >> 7
     header.append(byte)
     level = TREE_COMPRESSION_LEVEL if kind == TREE else COMPRESSION_LEVEL
-    return bytes(header) + zlib.compress(data, level)
+    chunk = bytes(header) + zlib.compress(data, level)
+    return oid, chunk, zlib.crc32(chunk)
 
 
-def _stored_chunks(pack: Pack, data: bytes) -> Iterable[tuple[bytes, bytes]]:
+def _stored_chunks(pack: Pack, data: bytes) -> Iterable[tuple[PackEntry, bytes]]:
     """Each object's stored bytes, cut from ``data`` at the offsets the pack was written with."""
     ordered = sorted(pack.entries, key=lambda entry: entry.offset)
     ends = [entry.offset for entry in ordered[1:]] + [len(data) - CHECKSUM_SIZE]
     for entry, end in zip(ordered, ends, strict=True):
-        yield entry.oid, data[entry.offset : end]
+        yield entry, data[entry.offset : end]
 
 
-def _write(pack_dir: Path, stored: Iterable[tuple[bytes, bytes]]) -> Pack:
+def _write(pack_dir: Path, stored: Iterable[_Stored]) -> Pack:
     """Write the pack, then its index: a pack becomes visible to git only with its index."""
     chunks = list(stored)  # the header, and so the checksum, begins with the object count
-    checksum = _sha1(PACK_SIGNATURE + struct.pack(">II", VERSION, len(chunks)))
+    header = PACK_SIGNATURE + struct.pack(">II", VERSION, len(chunks))
+    checksum = _sha1(header)
     entries: list[PackEntry] = []
-    offset = 12
-    for oid, chunk in chunks:
-        entries.append(PackEntry(oid, offset, zlib.crc32(chunk)))
+    offset = len(header)
+    for oid, chunk, crc in chunks:
+        entries.append(PackEntry(oid, offset, crc))
         checksum.update(chunk)
         offset += len(chunk)
     digest = checksum.digest()
-    header = PACK_SIGNATURE + struct.pack(">II", VERSION, len(chunks))
     pack = Pack(pack_dir / f"pack-{digest.hex()}.pack", tuple(entries))
-    _write_file(pack.path, [header, *(chunk for _, chunk in chunks), digest])
+    _write_file(pack.path, [header, *(chunk for _, chunk, _ in chunks), digest])
     _write_file(pack.index_path, [pack_index(entries, digest)])
     return pack
 
