@@ -54,6 +54,11 @@ class Pack:
     def index_path(self) -> Path:
         return self.path.with_suffix(".idx")
 
+    @property
+    def exists(self) -> bool:
+        """Still there: `git gc` replaces the packs it repacks."""
+        return self.path.exists() and self.index_path.exists()
+
     def remove(self) -> None:
         """Delete the pack, its index first so no reader finds an index without its pack."""
         for path in (self.index_path, self.path):
@@ -79,7 +84,10 @@ def merge_packs(pack_dir: Path, packs: Iterable[Pack]) -> Pack:
 
     def stored() -> Iterable[_Stored]:
         for pack in packs:
-            data = pack.path.read_bytes()
+            try:
+                data = pack.path.read_bytes()
+            except FileNotFoundError:
+                continue  # a `git gc` repacked it just now: its objects are in git's pack
             for entry, chunk in _stored_chunks(pack, data):
                 if entry.oid not in seen:
                     seen.add(entry.oid)

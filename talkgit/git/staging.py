@@ -133,18 +133,26 @@ class ObjectStaging:
         for tier in range(len(self.tiers)):
             if len(self.tiers[tier]) >= TIER:
                 full, self.tiers[tier] = self.tiers[tier], []
-                merged = merge_packs(self.pack_dir, full)
-                self._remove(full, keep=merged)
-                self._add(merged, tier + 1)
+                merged = self._merge(full)
+                if merged is not None:
+                    self._add(merged, tier + 1)
 
     def compact(self) -> Pack | None:
         """Merge every pack this process wrote into one (at the end of a run)."""
-        packs = [pack for tier in self.tiers for pack in tier]
-        if len(packs) < 2:
-            return packs[0] if packs else None
-        merged = merge_packs(self.pack_dir, packs)
-        self._remove(packs, keep=merged)
-        self.tiers = [[] for _ in self.tiers[:-1]] + [[merged]]
+        merged = self._merge([pack for tier in self.tiers for pack in tier])
+        self.tiers = [[] for _ in self.tiers[:-1]] + [[merged]] if merged is not None else []
+        return merged
+
+    def _merge(self, packs: list[Pack]) -> Pack | None:
+        """One pack for ``packs``. A `git gc` may have repacked some meanwhile: those are
+        left out (their objects are in git's pack now), and None means it took them all."""
+        present = [pack for pack in packs if pack.exists]
+        if len(present) < 2:
+            return present[0] if present else None
+        merged = merge_packs(self.pack_dir, present)
+        for old in present:
+            if old.path != merged.path:  # the same objects in the same order: the same pack
+                old.remove()
         return merged
 
     def discard(self) -> None:
@@ -155,9 +163,3 @@ class ObjectStaging:
         while len(self.tiers) <= tier:
             self.tiers.append([])
         self.tiers[tier].append(pack)
-
-    @staticmethod
-    def _remove(packs: list[Pack], *, keep: Pack) -> None:
-        for old in packs:
-            if old.path != keep.path:  # the same objects in the same order: the same pack
-                old.remove()

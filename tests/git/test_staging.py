@@ -189,3 +189,18 @@ def test_compacting_leaves_one_pack_for_everything_this_process_wrote(repo: Path
     for index, sha in enumerate(commits, start=1):
         assert git(repo, "show", f"{sha}:pkg/step{index}.py") == f"STEP = {index}\n"
     fsck(repo)
+
+
+def test_a_git_gc_during_a_run_takes_our_packs_and_the_run_goes_on(repo: Path) -> None:
+    opened = GitRepo.discover(repo)
+    ledger = Ledger(opened, RUN)
+    ledger.write({"run.json": dump_json({"run": RUN})})
+    commits = [_record(opened, ledger, index) for index in range(1, TIER)]
+    git(repo, "gc", "--quiet")  # the user's, or git's own auto-gc: repacks our packs away
+    commits += [_record(opened, ledger, index) for index in range(TIER, 2 * TIER + 1)]
+    opened.compact_objects()
+    packs, _ = _object_files(repo)
+    assert len(packs) == 2  # git's, and ours since the gc
+    for index, sha in enumerate(commits, start=1):
+        assert git(repo, "show", f"{sha}:pkg/step{index}.py") == f"STEP = {index}\n"
+    fsck(repo)
