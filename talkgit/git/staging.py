@@ -7,8 +7,9 @@ staged object as one pack. Written loose, the same step created some fifteen fil
 before each new object libgit2 rescanned the pack directory to make sure it was new.
 
 The packs a process writes are merged in tiers (``TIER`` packs of one size make one of the
-next), so a long run leaves a handful of packs, not one per step, and each object is
-copied only a few times. Packs written by git or by another process are never touched.
+next), so a long run keeps a handful of packs, not one per step, and each object is copied
+only a few times; ``compact`` makes them one when the run ends. Packs written by git or by
+another process are never touched, and a `git gc` may take ours at any time.
 """
 
 from __future__ import annotations
