@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
+import sys
+import sysconfig
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -30,6 +33,41 @@ IN_PROCESS: dict[str, InProcess] = {}
 def _in_process(cmd: Sequence[str], cwd: Path | str | None) -> Output | None:
     runner = IN_PROCESS.get(cmd[0]) if cmd else None
     return runner(cmd[1:], Path(cwd or Path.cwd())) if runner is not None else None
+
+
+# talkgit's own tools, found beside its interpreter when PATH has none: installed with pipx,
+# or into a virtual environment that is not active, they are there and off PATH. Not python
+# or pytest: a test run must use the project's environment, or it judges the wrong one.
+OWN_TOOLS = frozenset({"ruff", "mypy", "bandit"})
+
+
+def find_program(name: str) -> str | None:
+    """Where ``name`` runs from: PATH first (a project's pinned tools win), then, for
+    talkgit's own tools, beside the Python running talkgit."""
+    return shutil.which(name) or _beside_interpreter(name)
+
+
+def _beside_interpreter(name: str) -> str | None:
+    if name not in OWN_TOOLS:
+        return None
+    for directory in dict.fromkeys(
+        (sysconfig.get_path("scripts"), str(Path(sys.executable).parent))
+    ):
+        found = shutil.which(name, path=directory)
+        if found is not None:
+            return found
+    return None
+
+
+def _resolved(cmd: Sequence[str], env: Mapping[str, str] | None = None) -> list[str]:
+    """``cmd``, with one of talkgit's own tools looked for beside its interpreter when PATH
+    has none; anything else is left for the operating system to find."""
+    program = cmd[0]
+    path = (env if env is not None else os.environ).get("PATH")
+    if program not in OWN_TOOLS or shutil.which(program, path=path) is not None:
+        return list(cmd)
+    beside = _beside_interpreter(program)
+    return [beside, *cmd[1:]] if beside is not None else list(cmd)
 
 
 class CommandFailed(ToolError):
@@ -62,7 +100,7 @@ def cmd_output(
         return ran
     try:
         done = subprocess.run(
-            list(cmd),
+            _resolved(cmd, env),
             cwd=cwd,
             env=dict(env) if env is not None else None,
             input=stdin,
@@ -106,7 +144,11 @@ class Started:
     def _popen(self, cwd: Path | str | None) -> subprocess.Popen[str]:
         try:
             return subprocess.Popen(
-                list(self.cmd), cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+                _resolved(self.cmd),
+                cwd=cwd,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
             )
         except FileNotFoundError as exc:
             raise ToolError(f"`{self.cmd[0]}` is not installed or not on PATH") from exc

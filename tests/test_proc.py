@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import sys
+import sysconfig
 from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 
 from talkgit.errors import ToolError
-from talkgit.proc import IN_PROCESS, Output, Started, StartedCommands, cmd_output
+from talkgit.proc import (
+    IN_PROCESS,
+    Output,
+    Started,
+    StartedCommands,
+    cmd_output,
+    find_program,
+)
 
 SLEEP = (sys.executable, "-c", "import time; time.sleep(60)")
 PRINT = (sys.executable, "-c", "import sys; print('out'); print('err', file=sys.stderr); exit(3)")
@@ -81,3 +91,40 @@ def test_a_program_registered_in_process_runs_here_and_may_decline(
         cmd_output("tool-here", "decline", cwd=tmp_path)
     with pytest.raises(ToolError, match="`tool-here` is not installed"):
         Started("tool-here", "decline", cwd=tmp_path).output(timeout=10)
+
+
+def _path_without_our_scripts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A PATH like pipx leaves: git is there, the tools beside talkgit's Python are not."""
+    git_dir = Path(shutil.which("git") or "/usr/bin/git").parent
+    ours = {Path(sysconfig.get_path("scripts")), Path(sys.executable).parent}
+    if git_dir in ours:
+        pytest.skip("git lives beside this Python: no PATH can leave one without the other")
+    monkeypatch.setenv("PATH", str(git_dir))
+    assert shutil.which("ruff") is None
+
+
+def test_a_tool_off_path_is_found_beside_talkgits_python(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    _path_without_our_scripts(monkeypatch)
+    assert cmd_output("ruff", "--version").stdout.startswith("ruff ")
+    assert Started("ruff", "--version", cwd=tmp_path).output(timeout=60).returncode == 0
+    found = find_program("ruff")
+    assert found is not None and Path(found).parent in {
+        Path(sysconfig.get_path("scripts")),
+        Path(sys.executable).parent,
+    }
+
+
+def test_path_comes_first_and_a_relative_program_runs_from_its_cwd(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    own = tmp_path / "bin"
+    own.mkdir()
+    (own / "ruff").write_text("#!/bin/sh\necho project ruff\n")
+    (own / "ruff").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{own}{os.pathsep}{os.environ['PATH']}")
+    assert cmd_output("ruff").stdout == "project ruff\n"
+    assert cmd_output("./bin/ruff", cwd=tmp_path).stdout == "project ruff\n"
+    with pytest.raises(ToolError, match="`talkgit-no-such-program` is not installed"):
+        cmd_output("talkgit-no-such-program")

@@ -8,7 +8,6 @@ without it.
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -17,7 +16,7 @@ from typing import TextIO
 
 from talkgit import exit_codes
 from talkgit.errors import TalkgitError
-from talkgit.proc import cmd_output
+from talkgit.proc import cmd_output, find_program
 
 GATE_TOOLS = ("ruff", "mypy", "bandit", "pytest")
 MODEL_KEY_VARIABLES = {
@@ -82,11 +81,11 @@ def _pygit2() -> Check:
 
 def _tool(name: str) -> Check:
     def version() -> str:
-        executable = shutil.which(name)
+        executable = find_program(name)
         if executable is None:
-            raise TalkgitError(f"{name} is not on PATH")
+            raise TalkgitError(f"{name} is neither on PATH nor beside talkgit's Python")
         lines = cmd_output(executable, "--version", timeout=60).stdout.strip().splitlines()
-        return lines[0] if lines else "(no version printed)"
+        return f"{lines[0] if lines else '(no version printed)'} at {executable}"
 
     return _probe(f"gate: {name}", f"pip install {name}", version)
 

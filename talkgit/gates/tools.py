@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import importlib.metadata
-import shutil
 import sysconfig
 import time
 from collections.abc import Callable
@@ -15,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from talkgit.errors import ToolError
 from talkgit.gates.base import Finding, GateRun, Target
 from talkgit.gates.commands import python_files
-from talkgit.proc import Output, cmd_output
+from talkgit.proc import Output, cmd_output, find_program
 
 Reader = Callable[[Output], tuple[tuple[Finding, ...], str | None]]
 
@@ -87,7 +86,7 @@ def tool_version(*command: str) -> str:
 
 
 def _installed_version(tool: str) -> str | None:
-    found = shutil.which(tool)
+    found = find_program(tool)
     ours = Path(sysconfig.get_path("scripts")).resolve()
     if found is None or Path(found).resolve().parent != ours:
         return None

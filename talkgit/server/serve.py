@@ -12,7 +12,6 @@ import importlib
 import io
 import json
 import os
-import shutil
 import socket
 import sys
 import threading
@@ -21,7 +20,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from talkgit.proc import IN_PROCESS, Output
+from talkgit.proc import IN_PROCESS, Output, find_program
 
 IDLE_SECONDS = 600.0
 
@@ -121,9 +120,9 @@ class _Captured(io.StringIO):
 
 
 def _installed_here(program: str) -> bool:
-    """Whether the ``program`` the caller's PATH names is the one beside this interpreter:
+    """Whether the ``program`` a command would run is the one beside this interpreter:
     then its in-process run is the same code, with the same plug-ins."""
-    found = shutil.which(program)
+    found = find_program(program)
     return found is not None and Path(found).parent == Path(sys.executable).parent
 
 

@@ -205,3 +205,29 @@ def test_gates_the_configuration_leaves_out_are_started_early_but_not_judged(
     assert code == exit_codes.FAILURE
     assert "placeholder" in text and "bandit" not in text and "B602" not in text
     assert "assignment" not in text  # mypy is off: listed as skipped, its findings unjudged
+
+
+def test_gates_run_when_talkgits_tools_are_off_path_as_under_pipx(tmp_path: Path) -> None:
+    import os
+    import shutil
+    import subprocess
+    import sys
+    import sysconfig
+
+    git_dir = Path(shutil.which("git") or "/usr/bin/git").parent
+    if git_dir in {Path(sysconfig.get_path("scripts")), Path(sys.executable).parent}:
+        pytest.skip("git lives beside this Python: no PATH can leave one without the other")
+    repo = _legacy(tmp_path)
+    (repo / "app.py").write_text(SHELL)
+    done = subprocess.run(
+        [sys.executable, "-m", "talkgit", "check", "--format", "json"],
+        cwd=repo,
+        env={**os.environ, "PATH": str(git_dir)},  # git, and none of ruff, mypy, bandit
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == exit_codes.FAILURE, done.stderr  # a finding, not a tool error
+    verdicts = {gate["tool"]: gate["verdict"] for gate in json.loads(done.stdout)["gates"]}
+    assert verdicts["bandit"] == "fail"
+    assert verdicts["ruff"] == verdicts["mypy"] == "pass"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import sys
+import sysconfig
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from textwrap import dedent
@@ -47,10 +49,13 @@ def make_target(tmp_path: Path) -> MakeTarget:
 
 @pytest.fixture
 def empty_path(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """A PATH on which no tool can be found."""
+    """A machine on which no tool can be found: an empty PATH, and a Python with nothing
+    installed beside it (where talkgit looks for its own tools when PATH has none)."""
     nothing = tmp_path / "empty-bin"
     nothing.mkdir()
     monkeypatch.setenv("PATH", str(nothing))
+    monkeypatch.setattr(sys, "executable", str(nothing / "python"))
+    monkeypatch.setattr(sysconfig, "get_path", lambda name: str(nothing))
 
 
 @pytest.fixture
