@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import subprocess
 import threading
 from datetime import datetime, timezone
+from functools import partial
+from multiprocessing.synchronize import Barrier
 from pathlib import Path
 
 import pygit2
@@ -37,10 +40,10 @@ def _on_disk(repo: Path, sha: str) -> bool:
     return done.returncode == 0
 
 
-def _note(index: int, commit: str, tree: str) -> StepNote:
+def _note(run: str, index: int, commit: str, tree: str) -> StepNote:
     moment = datetime(2026, 1, 1, tzinfo=timezone.utc)
     return StepNote(
-        run=RUN,
+        run=run,
         step=StepRef(index=index, id="edit"),
         agent="coder",
         model="scripted/test",
@@ -52,18 +55,24 @@ def _note(index: int, commit: str, tree: str) -> StepNote:
     )
 
 
-def _record(opened: GitRepo, ledger: Ledger, index: int) -> str:
+def _record(opened: GitRepo, ledger: Ledger, index: int, run: str = RUN) -> str:
+    """Record step ``index`` of ``run``: it adds ``pkg/step<index>.py`` (in ``run/`` for others)."""
+    folder = "pkg" if run == RUN else run
     recorded = record_step(
         opened,
         ledger,
-        branch=step_branch(RUN, index, "edit"),
+        branch=step_branch(run, index, "edit"),
         base=opened.head(),
-        changes=[FileChange(f"pkg/step{index}.py", f"STEP = {index}\n".encode())],
+        changes=[FileChange(f"{folder}/step{index}.py", f"STEP = {index}\n".encode())],
         message=f"step {index}\n",
-        note=lambda commit, tree: _note(index, commit, tree),
-        ledger_files=lambda commit: {f"steps/{index:02d}-edit.json": dump_json({"c": commit})},
+        note=partial(_note, run, index),
+        ledger_files=partial(_step_file, index),
     )
     return recorded.commit
+
+
+def _step_file(index: int, commit: str) -> dict[str, bytes | None]:
+    return {f"steps/{index:02d}-edit.json": dump_json({"commit": commit})}
 
 
 def test_objects_stay_in_memory_until_the_batch_ends_then_come_as_one_pack(repo: Path) -> None:
@@ -203,4 +212,37 @@ def test_a_git_gc_during_a_run_takes_our_packs_and_the_run_goes_on(repo: Path) -
     assert len(packs) == 2  # git's, and ours since the gc
     for index, sha in enumerate(commits, start=1):
         assert git(repo, "show", f"{sha}:pkg/step{index}.py") == f"STEP = {index}\n"
+    fsck(repo)
+
+
+def _record_run(repo_path: str, run: str, steps: int, barrier: Barrier) -> None:
+    opened = GitRepo.discover(Path(repo_path))
+    ledger = Ledger(opened, run)
+    ledger.write({"run.json": dump_json({"run": run})})
+    barrier.wait()  # both runs write their steps at the same time
+    for index in range(1, steps + 1):
+        _record(opened, ledger, index, run)
+    opened.compact_objects()
+
+
+def test_two_processes_recording_at_once_lose_no_note_and_no_object(repo: Path) -> None:
+    runs, steps = ("aaaa1111", "bbbb2222"), 2 * TIER + 1
+    ctx = multiprocessing.get_context("spawn")
+    barrier = ctx.Barrier(len(runs))
+    workers = [
+        ctx.Process(target=_record_run, args=(str(repo), run, steps, barrier)) for run in runs
+    ]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(120)
+        assert worker.exitcode == 0
+    for run in runs:
+        for index in range(1, steps + 1):
+            branch = step_branch(run, index, "edit")
+            assert git(repo, "show", f"{branch}:{run}/step{index}.py") == f"STEP = {index}\n"
+            note = git(repo, "notes", "--ref=talkgit/steps", "show", branch)
+            assert f'"index":{index}' in note.replace(" ", "")
+    packs, _ = _object_files(repo)
+    assert len(packs) == len(runs)  # each process merged its own packs, and only its own
     fsck(repo)
