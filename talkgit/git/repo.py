@@ -105,6 +105,13 @@ class GitRepo:
             finally:
                 self._batch_thread = None
 
+    def write_object(self, kind: int, data: bytes) -> pygit2.Oid:
+        """Store one object from its raw bytes where ``objects`` points; return its id."""
+        if self._staging is not None and self._batch_thread == threading.get_ident():
+            return self._staging.add(kind, data)
+        with translate_git_errors("cannot write object"):
+            return self.raw.odb.write(kind, data)
+
     def publish_objects(self) -> None:
         """Store the staged objects on disk. Must run before a ref may point at one of them."""
         if self._staging is not None and self._batch_thread == threading.get_ident():

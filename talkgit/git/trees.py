@@ -45,7 +45,7 @@ def write_tree(
             _plan_insert(plan, change.path.split("/"), entry)
         with translate_git_errors("cannot write tree"):
             base = raw[base_tree].peel(pygit2.Tree) if base_tree is not None else None
-            tree_id = _write_level(raw, base, plan)
+            tree_id = _write_level(repo, base, plan)
             return tree_id if tree_id is not None else raw.TreeBuilder().write()
 
 
@@ -60,23 +60,50 @@ def _plan_insert(plan: _Plan, parts: list[str], entry: tuple[pygit2.Oid, int] | 
     _plan_insert(sub, rest, entry)
 
 
-def _write_level(
-    raw: pygit2.Repository, tree: pygit2.Tree | None, plan: _Plan
-) -> pygit2.Oid | None:
-    builder = raw.TreeBuilder(tree) if tree is not None else raw.TreeBuilder()
+def _write_level(repo: GitRepo, tree: pygit2.Tree | None, plan: _Plan) -> pygit2.Oid | None:
+    raw = repo.objects
+    entries: dict[str, tuple[pygit2.Oid, int] | None] = {}
     for name, action in plan.items():
         if isinstance(action, dict):
-            existing = builder.get(name)
-            subtree = (
-                raw[existing.id] if existing is not None and existing.type_str == "tree" else None
-            )
-            sub_id = _write_level(
-                raw, subtree if isinstance(subtree, pygit2.Tree) else None, action
-            )
-            _set(builder, name, None if sub_id is None else (sub_id, MODE_TREE))
+            existing = tree[name] if tree is not None and name in tree else None
+            subtree = existing if isinstance(existing, pygit2.Tree) else None
+            sub_id = _write_level(repo, subtree, action)
+            entries[name] = None if sub_id is None else (sub_id, MODE_TREE)
         else:
-            _set(builder, name, action)
+            entries[name] = action
+    spliced = _spliced(tree, entries)
+    if spliced is not None:
+        return repo.write_object(pygit2.enums.ObjectType.TREE, spliced)
+    builder = raw.TreeBuilder(tree) if tree is not None else raw.TreeBuilder()
+    for name, entry in entries.items():
+        _set(builder, name, entry)
     return builder.write() if len(builder) else None
+
+
+def _spliced(
+    tree: pygit2.Tree | None, entries: dict[str, tuple[pygit2.Oid, int] | None]
+) -> bytes | None:
+    """``tree``'s bytes with each entry's id (and file mode) replaced in place, or None.
+
+    Most changes modify files that exist, so most trees on their path only swap one entry's
+    id: done on the stored bytes, that costs a search, where rebuilding a wide tree entry
+    by entry costs most of a step (0.6 ms for 1,000 entries). Adding or removing an entry,
+    or turning a file into a directory, reorders the tree: None, and the TreeBuilder does
+    it. So does a record that occurs more than once (a crafted name could contain another
+    entry's record): only a record found exactly once is the entry itself.
+    """
+    if tree is None:
+        return None
+    data = tree.read_raw()
+    for name, entry in entries.items():
+        old = tree[name] if entry is not None and name in tree else None
+        if entry is None or old is None or (old.filemode == MODE_TREE) != (entry[1] == MODE_TREE):
+            return None
+        record = b"%o %s\0%s" % (old.filemode, old.raw_name, old.id.raw)
+        if data.count(record) != 1:
+            return None
+        data = data.replace(record, b"%o %s\0%s" % (entry[1], old.raw_name, entry[0].raw))
+    return data
 
 
 def _set(builder: pygit2.TreeBuilder, name: str, entry: tuple[pygit2.Oid, int] | None) -> None:

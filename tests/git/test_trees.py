@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -83,4 +84,66 @@ def test_commits_match_a_model_of_the_files(tmp_path_factory, rounds) -> None:
         change_list = [FileChange(n, d, x) for n, (d, x) in changes.items()]
         head = create_commit(repo, base=head, changes=change_list, message="round\n")
         assert _files_at(path, head) == expected
+    fsck(path)
+
+
+def _git_write_tree(repo: Path, base: str, changes: list[FileChange]) -> str:
+    """The tree git itself makes from ``base`` plus ``changes``, through a scratch index."""
+    import os
+    import subprocess
+
+    env = {**os.environ, "GIT_INDEX_FILE": str(repo / ".git" / "scratch-index")}
+
+    def run(*args: str, stdin: bytes | None = None) -> str:
+        done = subprocess.run(
+            ["git", *args], cwd=repo, env=env, input=stdin, capture_output=True, check=True
+        )
+        return done.stdout.decode().strip()
+
+    run("read-tree", base)
+    for change in changes:
+        if change.data is None:
+            run("update-index", "--force-remove", change.path)
+        else:
+            blob = run("hash-object", "-w", "--stdin", stdin=change.data)
+            mode = "100755" if change.executable else "100644"
+            run("update-index", "--add", "--cacheinfo", f"{mode},{blob},{change.path}")
+    return run("write-tree")
+
+
+def _tree_of(repo: GitRepo, commit: str) -> str:
+    return str(repo.commit(commit).tree_id)
+
+
+# A wide directory whose names have spaces and digits, and one file whose name ends in
+# another entry's whole record ("100644 b.py"): with equal contents, that record occurs
+# twice in the tree's bytes.
+WIDE = {f"w/{index:03d} name {index}.py": f"N = {index}\n" for index in range(300)}
+CRAFTED = {**WIDE, "w/b.py": "same\n", "w/x 100644 b.py": "same\n", "top.txt": "t\n"}
+
+
+@pytest.mark.parametrize("batched", [False, True])
+@pytest.mark.parametrize(
+    "changes",
+    [
+        [FileChange("w/150 name 150.py", b"N = -1\n")],  # one id swapped in a wide tree
+        [FileChange("w/007 name 7.py", b"run\n", executable=True)],  # and its mode
+        [FileChange("w/b.py", b"changed\n")],  # its record occurs twice: rebuilt instead
+        [FileChange("w/b.py", b"x\n"), FileChange("top.txt", None)],  # a removal: rebuilt
+        [FileChange("w/new.py", b"new\n"), FileChange("w/000 name 0.py", b"0\n")],
+    ],
+)
+def test_every_tree_is_the_one_git_makes(
+    tmp_path: Path, changes: list[FileChange], batched: bool
+) -> None:
+    path = make_repo(tmp_path / "r", CRAFTED)
+    repo = GitRepo.discover(path)
+    base = repo.head()
+    if batched:
+        with repo.batch():
+            sha = create_commit(repo, base=base, changes=changes, message="c\n")
+    else:
+        sha = create_commit(repo, base=base, changes=changes, message="c\n")
+    assert _tree_of(repo, sha) == _git_write_tree(path, base, changes)
+    assert git(path, "rev-parse", f"{sha}^{{tree}}").strip() == _tree_of(repo, sha)
     fsck(path)
