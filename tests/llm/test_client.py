@@ -408,6 +408,21 @@ def test_tracebacks_in_third_party_log_lines_are_redacted(caplog, monkeypatch):
     assert planted not in caplog.text
 
 
+def _read_request(connection: socket.socket) -> None:
+    """Read one HTTP request whole: its headers, then as many body bytes as they announce."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = connection.recv(65536)
+        if not chunk:
+            return  # the client gave up first
+        data += chunk
+    head, body = data.split(b"\r\n\r\n", 1)
+    lengths = [line for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:")]
+    length = int(lengths[0].split(b":", 1)[1]) if lengths else 0
+    while len(body) < length and (chunk := connection.recv(65536)):
+        body += chunk
+
+
 def test_a_dropped_connection_is_retried_and_reported_as_broken(sleeps):
     # A raw socket server that accepts and hangs up at once, as a crashing proxy would.
     listener = socket.socket()
@@ -418,7 +433,7 @@ def test_a_dropped_connection_is_retried_and_reported_as_broken(sleeps):
     def hang_up() -> None:
         for _ in range(2):
             connection, _ = listener.accept()
-            connection.recv(65536)
+            _read_request(connection)  # all of it: closing on unread bytes would be a reset
             connection.close()
 
     thread = threading.Thread(target=hang_up, daemon=True)
