@@ -71,9 +71,13 @@ class GitRepo:
     @property
     def objects(self) -> pygit2.Repository:
         """Where objects are written and read: the open batch's staging (its thread), or raw."""
-        if self._staging is not None and self._batch_thread == threading.get_ident():
-            return self._staging.repository
-        return self.raw
+        staging = self._open_staging
+        return staging.repository if staging is not None else self.raw
+
+    @property
+    def _open_staging(self) -> ObjectStaging | None:
+        """The staging of the batch this thread has open, if it has one."""
+        return self._staging if self._batch_thread == threading.get_ident() else None
 
     @contextmanager
     def batch(self) -> Iterator[None]:
@@ -107,16 +111,18 @@ class GitRepo:
 
     def write_object(self, kind: int, data: bytes) -> pygit2.Oid:
         """Store one object from its raw bytes where ``objects`` points; return its id."""
-        if self._staging is not None and self._batch_thread == threading.get_ident():
-            return self._staging.add(kind, data)
+        staging = self._open_staging
+        if staging is not None:
+            return staging.add(kind, data)
         with translate_git_errors("cannot write object"):
             return self.raw.odb.write(kind, data)
 
     def publish_objects(self) -> None:
         """Store the staged objects on disk. Must run before a ref may point at one of them."""
-        if self._staging is not None and self._batch_thread == threading.get_ident():
+        staging = self._open_staging
+        if staging is not None:
             with _pack_errors():
-                self._staging.flush()
+                staging.flush()
 
     def compact_objects(self) -> None:
         """Merge the packs this process's batches wrote into one: a run leaves one pack."""

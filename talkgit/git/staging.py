@@ -21,7 +21,6 @@ import pygit2
 
 from talkgit.git.packs import Pack, merge_packs, write_pack
 
-_TYPE_NAMES = {1: b"commit", 2: b"tree", 3: b"blob", 4: b"tag"}  # git's object type numbers
 HEX_ID_LENGTH = 40
 TIER = 4  # packs of one tier merged into one of the next; at most TIER - 1 wait per tier
 
@@ -137,7 +136,8 @@ class ObjectStaging:
         Its id is hashlib's SHA-1 of git's header and the bytes: the same id libgit2 gives,
         whose collision-detecting SHA-1 takes four times as long (0.13 ms for 32 KB).
         """
-        digest = hashlib.sha1(b"%s %d\0" % (_TYPE_NAMES[kind], len(data)), usedforsecurity=False)
+        name = pygit2.enums.ObjectType(kind).name.lower().encode()  # "tree", as in git's header
+        digest = hashlib.sha1(b"%s %d\0" % (name, len(data)), usedforsecurity=False)
         digest.update(data)
         oid = digest.digest()
         self._memory.objects[oid] = (kind, data)
