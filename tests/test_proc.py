@@ -20,6 +20,7 @@ from talkgit.proc import (
     cmd_output,
     find_program,
 )
+from tests.support.tools import git_only_path
 
 SLEEP = (sys.executable, "-c", "import time; time.sleep(60)")
 PRINT = (sys.executable, "-c", "import sys; print('out'); print('err', file=sys.stderr); exit(3)")
@@ -93,20 +94,11 @@ def test_a_program_registered_in_process_runs_here_and_may_decline(
         Started("tool-here", "decline", cwd=tmp_path).output(timeout=10)
 
 
-def _path_without_our_scripts(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A PATH like pipx leaves: git is there, the tools beside talkgit's Python are not."""
-    git_dir = Path(shutil.which("git") or "/usr/bin/git").parent
-    ours = {Path(sysconfig.get_path("scripts")), Path(sys.executable).parent}
-    if git_dir in ours:
-        pytest.skip("git lives beside this Python: no PATH can leave one without the other")
-    monkeypatch.setenv("PATH", str(git_dir))
-    assert shutil.which("ruff") is None
-
-
 def test_a_tool_off_path_is_found_beside_talkgits_python(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    _path_without_our_scripts(monkeypatch)
+    monkeypatch.setenv("PATH", git_only_path())
+    assert shutil.which("ruff") is None
     assert cmd_output("ruff", "--version").stdout.startswith("ruff ")
     assert Started("ruff", "--version", cwd=tmp_path).output(timeout=60).returncode == 0
     found = find_program("ruff")

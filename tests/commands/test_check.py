@@ -14,6 +14,7 @@ from talkgit import exit_codes
 from talkgit.commands.check import check
 from talkgit.errors import UsageError
 from tests.support.gitrepo import commit_file, git, make_repo, user_state
+from tests.support.tools import git_only_path
 
 SCHEMA = json.loads((Path(__file__).parents[1] / "data" / "sarif-schema-2.1.0.json").read_text())
 SHELL = "import subprocess\n\n\ndef run(cmd):\n    return subprocess.call(cmd, shell=True)\n"
@@ -209,20 +210,15 @@ def test_gates_the_configuration_leaves_out_are_started_early_but_not_judged(
 
 def test_gates_run_when_talkgits_tools_are_off_path_as_under_pipx(tmp_path: Path) -> None:
     import os
-    import shutil
     import subprocess
     import sys
-    import sysconfig
 
-    git_dir = Path(shutil.which("git") or "/usr/bin/git").parent
-    if git_dir in {Path(sysconfig.get_path("scripts")), Path(sys.executable).parent}:
-        pytest.skip("git lives beside this Python: no PATH can leave one without the other")
     repo = _legacy(tmp_path)
     (repo / "app.py").write_text(SHELL)
     done = subprocess.run(
         [sys.executable, "-m", "talkgit", "check", "--format", "json"],
         cwd=repo,
-        env={**os.environ, "PATH": str(git_dir)},  # git, and none of ruff, mypy, bandit
+        env={**os.environ, "PATH": git_only_path()},  # git, and none of ruff, mypy, bandit
         capture_output=True,
         text=True,
         check=False,

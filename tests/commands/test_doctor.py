@@ -2,13 +2,12 @@ from __future__ import annotations
 
 import io
 import shutil
-import sys
-import sysconfig
 from pathlib import Path
 
 from talkgit import exit_codes
 from talkgit.commands.doctor import doctor
 from talkgit.proc import find_program
+from tests.support.tools import git_only_path, nothing_beside_python
 
 
 def test_ready_machine_reports_tools_and_key_presence_only(repo: Path) -> None:
@@ -33,9 +32,7 @@ def test_no_keys_is_a_note_not_a_failure(repo: Path) -> None:
 
 def test_missing_gate_tool_fails_with_a_fix(repo: Path, tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("PATH", "/nonexistent")  # git too: doctor must say so, not crash
-    # and a Python with nothing installed beside it
-    monkeypatch.setattr(sys, "executable", str(tmp_path / "empty" / "python"))
-    monkeypatch.setattr(sysconfig, "get_path", lambda name: str(tmp_path / "empty"))
+    nothing_beside_python(monkeypatch, tmp_path / "empty")
     out = io.StringIO()
     assert doctor(repo, environ={}, out=out) == exit_codes.FAILURE
     text = out.getvalue()
@@ -50,14 +47,14 @@ def test_outside_a_repository_is_only_a_note(tmp_path: Path) -> None:
 
 
 def test_gate_tools_off_path_are_found_beside_talkgits_python(repo: Path, monkeypatch) -> None:
-    git_dir = Path(shutil.which("git") or "/usr/bin/git").parent
-    monkeypatch.setenv("PATH", str(git_dir))  # as under pipx: talkgit's tools are not on it
+    git_dir = git_only_path()
+    monkeypatch.setenv("PATH", git_dir)  # as under pipx: talkgit's tools are not on it
     out = io.StringIO()
     doctor(repo, environ={}, out=out)
     lines = out.getvalue().splitlines()
     for tool in ("ruff", "mypy", "bandit"):
         line = next(line for line in lines if f"gate: {tool} " in line)
         assert line.startswith("ok") and f"at {find_program(tool)}" in line
-    if shutil.which("pytest", path=str(git_dir)) is None:
+    if shutil.which("pytest", path=git_dir) is None:
         # pytest must be the project's own: talkgit's would judge the wrong environment
         assert any(line.startswith("FAIL  gate: pytest") for line in lines)

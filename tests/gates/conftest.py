@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
-import sysconfig
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from textwrap import dedent
@@ -13,6 +11,7 @@ import pytest
 
 from talkgit.gates.base import Target
 from talkgit.gates.tools import tool_version
+from tests.support.tools import nothing_beside_python
 
 MakeTarget = Callable[..., Target]
 FakeTool = Callable[[str, str], None]
@@ -54,8 +53,7 @@ def empty_path(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     nothing = tmp_path / "empty-bin"
     nothing.mkdir()
     monkeypatch.setenv("PATH", str(nothing))
-    monkeypatch.setattr(sys, "executable", str(nothing / "python"))
-    monkeypatch.setattr(sysconfig, "get_path", lambda name: str(nothing))
+    nothing_beside_python(monkeypatch, nothing)
 
 
 @pytest.fixture
