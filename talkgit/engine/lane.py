@@ -63,10 +63,9 @@ class Lane:
         names = tuple(skill.name for skill in skills)
         if not (outcome.ok and outcome.changes):
             return Attempted(outcome, skills=names)
-        with self.repo.lock:  # libgit2 objects are not to be written from two threads at once
-            probe = create_commit(
-                self.repo, base=job.base, changes=outcome.changes, message="talkgit probe\n"
-            )
+        probe = create_commit(  # takes the repository's lock itself
+            self.repo, base=job.base, changes=outcome.changes, message="talkgit probe\n"
+        )
         report = self._gate(job, probe) if self.settings.run_gates else None
         vetoed = report is not None and not report.lets_through
         council = self._convene(job, probe, report) if self.strict and not vetoed else None

@@ -65,7 +65,7 @@ def _write_level(repo: GitRepo, tree: pygit2.Tree | None, plan: _Plan) -> pygit2
     entries: dict[str, tuple[pygit2.Oid, int] | None] = {}
     for name, action in plan.items():
         if isinstance(action, dict):
-            existing = tree[name] if tree is not None and name in tree else None
+            existing = _entry(tree, name)
             subtree = existing if isinstance(existing, pygit2.Tree) else None
             sub_id = _write_level(repo, subtree, action)
             entries[name] = None if sub_id is None else (sub_id, MODE_TREE)
@@ -94,16 +94,23 @@ def _spliced(
     """
     if tree is None:
         return None
-    data = tree.read_raw()
+    swaps = []
     for name, entry in entries.items():
-        old = tree[name] if entry is not None and name in tree else None
+        old = _entry(tree, name)
         if entry is None or old is None or (old.filemode == MODE_TREE) != (entry[1] == MODE_TREE):
-            return None
+            return None  # before reading the tree's bytes: no use for them
+        swaps.append((old, entry))
+    data = tree.read_raw()
+    for old, (new_id, new_mode) in swaps:
         record = b"%o %s\0%s" % (old.filemode, old.raw_name, old.id.raw)
         if data.count(record) != 1:
             return None
-        data = data.replace(record, b"%o %s\0%s" % (entry[1], old.raw_name, entry[0].raw))
+        data = data.replace(record, b"%o %s\0%s" % (new_mode, old.raw_name, new_id.raw))
     return data
+
+
+def _entry(tree: pygit2.Tree | None, name: str) -> pygit2.Object | None:
+    return tree[name] if tree is not None and name in tree else None
 
 
 def _set(builder: pygit2.TreeBuilder, name: str, entry: tuple[pygit2.Oid, int] | None) -> None:

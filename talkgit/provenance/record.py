@@ -41,9 +41,9 @@ def stage_step(
     Returns (commit, tree). Nothing is published until ``tx`` commits, so the caller can
     add its own updates (the ledger, an integration branch) to the same transaction.
     """
-    with repo.lock:  # the tree id comes from writing it: no read back of the new commit
-        tree_id = write_tree(repo, repo.commit(base).tree_id, changes)
-        commit = commit_tree(repo, tree_id, message, [base])
+    # the tree id comes from writing it: no read back of the new commit
+    tree_id = write_tree(repo, repo.commit(base).tree_id, changes)
+    commit = commit_tree(repo, tree_id, message, [base])
     tree = str(tree_id)
     tx.set_ref(branch, commit, expected=None)
     tx.add_note(STEP_NOTES_REF, commit, note(commit, tree).to_json())
