@@ -4,6 +4,9 @@ For generated repositories of 1k, 10k and 100k files, time ``record_step`` (blob
 + commit + branch + note + ledger update, in one compare-and-swap) with 1-5 changed files,
 beside copying the working tree into a numbered folder (the old design this replaces).
 
+The sizes take their steps in turn (step n of each, then step n + 1), so the disk's busy
+spells fall on every size alike.
+
 Targets (issue 2): median <= 5 ms per step at 100k files, and the 100k-file median <=
 1.5x the 1k-file median: the cost follows the change, not the repository.
 
@@ -62,29 +65,33 @@ def _path(index: int) -> str:
     return f"src/d{index // FILES_PER_DIRECTORY:04d}/f{index}.py"
 
 
-def time_steps(repo: GitRepo, files: int, steps: int, rng: random.Random) -> list[float]:
-    ledger = Ledger(repo, RUN_ID)
-    ledger.write({"run.json": dump_json({"run": RUN_ID})})
-    base = repo.head()
-    durations = []
-    for index in range(1, steps + 1):
+class StepTimer:
+    """Records steps on one repository and keeps how long each took."""
+
+    def __init__(self, repo: GitRepo, files: int, rng: random.Random) -> None:
+        self.repo, self.files, self.rng = repo, files, rng
+        self.ledger = Ledger(repo, RUN_ID)
+        self.ledger.write({"run.json": dump_json({"run": RUN_ID})})
+        self.base = repo.head()
+        self.durations: list[float] = []
+
+    def step(self, index: int) -> None:
         changes = [
             FileChange(_path(n), f"CHANGED = {index}\n".encode())
-            for n in rng.sample(range(files), rng.randint(1, 5))
+            for n in self.rng.sample(range(self.files), self.rng.randint(1, 5))
         ]
         started = time.perf_counter()
         record_step(
-            repo,
-            ledger,
+            self.repo,
+            self.ledger,
             branch=step_branch(RUN_ID, index, "edit"),
-            base=base,
+            base=self.base,
             changes=changes,
             message=f"step {index}\n\nTalkgit-Run: {RUN_ID}\n",
-            note=partial(_note, index, base=base),
+            note=partial(_note, index, base=self.base),
             ledger_files=partial(_step_file, index),
         )
-        durations.append(time.perf_counter() - started)
-    return durations
+        self.durations.append(time.perf_counter() - started)
 
 
 def _step_file(index: int, commit: str) -> dict[str, bytes | None]:
@@ -134,26 +141,35 @@ def main() -> None:
     parser.add_argument("--copies", type=int, default=3)
     args = parser.parse_args()
     rng = random.Random(1)
+    sizes = [int(size) for size in args.sizes.split(",")]
     medians: dict[int, float] = {}
     print(
         f"{'files':>8} {'step median':>12} {'step p90':>10} {'step mean':>10} "
         f"{'copy median':>12} {'copy/step':>10} {'packs':>6} {'loose':>6}"
     )
-    for files in (int(size) for size in args.sizes.split(",")):
-        with tempfile.TemporaryDirectory() as scratch:
-            root = Path(scratch) / "repo"
-            repo = make_repository(root, files)
-            steps = sorted(time_steps(repo, files, args.steps, rng))
-            packs, loose = _object_files(root)
-            copies = time_copies(root, args.copies)
-        medians[files] = statistics.median(steps)
-        p90 = steps[int(len(steps) * 0.9) - 1]
-        copy = statistics.median(copies)
-        mean = statistics.mean(steps)
-        print(
-            f"{files:>8} {medians[files] * 1e3:>10.2f}ms {p90 * 1e3:>8.2f}ms {mean * 1e3:>8.2f}ms "
-            f"{copy * 1e3:>10.1f}ms {copy / medians[files]:>9.0f}x {packs:>6} {loose:>6}"
-        )
+    with tempfile.TemporaryDirectory() as scratch:
+        roots = {files: Path(scratch) / f"repo{files}" for files in sizes}
+        timers = {
+            files: StepTimer(make_repository(roots[files], files), files, rng) for files in sizes
+        }
+        # Round-robin: step n of every size runs before step n + 1 of any, so a busy spell
+        # of the disk slows every size alike instead of whichever was being timed.
+        for index in range(1, args.steps + 1):
+            for timer in timers.values():
+                timer.step(index)
+        for files, timer in timers.items():
+            steps = sorted(timer.durations)
+            packs, loose = _object_files(roots[files])
+            copies = time_copies(roots[files], args.copies)
+            medians[files] = statistics.median(steps)
+            p90 = steps[int(len(steps) * 0.9) - 1]
+            copy = statistics.median(copies)
+            mean = statistics.mean(steps)
+            print(
+                f"{files:>8} {medians[files] * 1e3:>10.2f}ms {p90 * 1e3:>8.2f}ms "
+                f"{mean * 1e3:>8.2f}ms {copy * 1e3:>10.1f}ms {copy / medians[files]:>9.0f}x "
+                f"{packs:>6} {loose:>6}"
+            )
     smallest, largest = min(medians), max(medians)
     ratio = medians[largest] / medians[smallest]
     print(
