@@ -207,6 +207,9 @@ class Settings(BaseSettings):
     retries: Count = Field(default=4, ge=0)
     test_command: Command = Field(default_factory=lambda: ["pytest", "-q"])
     test_timeout: Seconds = 600.0
+    # Tests already failing where a run started: the tester reports them ("report") or
+    # sends them to the coder with what the run broke ("fix").
+    preexisting_tests: Literal["report", "fix"] = "report"
     gates: dict[str, GatePolicy] = Field(default_factory=dict)
     # Which gates judge what: `talkgit check` and the hooks skip the test suite by default
     # (it is the slow one); a run's steps must pass all of them to merge.

@@ -9,6 +9,9 @@ from hypothesis import settings
 
 from tests.support.gitrepo import make_repo
 
+# Fixtures shared by test folders: real projects installed editable in a virtual environment.
+pytest_plugins = ["tests.support.projects"]
+
 # In CI the property tests replay the same examples every run: a red build must mean a
 # change broke something, not that the dice found a new corner. Locally they explore.
 settings.register_profile("ci", derandomize=True, deadline=None)

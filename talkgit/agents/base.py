@@ -49,6 +49,7 @@ class StepContext:
     feedback: str = ""  # why this attempt exists: failing tests, a conflict, gate findings
     worktree_name: str = "step"
     skills: tuple[Skill, ...] = ()  # the team's playbooks that match this step (put in prompts)
+    run_base: str | None = None  # the commit the run started from: what "already broken" means
 
 
 @dataclass(frozen=True)

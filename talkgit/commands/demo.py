@@ -1,7 +1,8 @@
 """`talkgit demo`: a whole run, offline, on a small repository with a real bug.
 
-It makes a repository with a buggy Fibonacci and a failing test, runs the full pipeline
-with the bundled scripted model (planner, coder, tester, a fix step), leaves the
+It makes a repository with a buggy Fibonacci and failing tests, runs the full pipeline
+with the bundled scripted model (planner, coder, the gates rejecting an attempt that breaks
+a test, the coder's fix, the tester), leaves the
 repository in place and prints the plain git commands that show what was recorded.
 """
 
@@ -81,6 +82,6 @@ What happened is all in git. Try, in {root}:
   git diff main {branch}
       what the agents changed
   talkgit show {run_id}
-      the plan and every attempt, including the failed test run and its fix
+      the plan and every attempt, including the one the pytest gate rejected
 Your branch (main) is untouched; the work waits on {branch}.
 """

@@ -42,6 +42,7 @@ class Lane:
     strict: bool  # the reviewer council must approve too
     waivers: tuple[Waiver, ...] = ()
     skills: tuple[Skill, ...] = ()
+    run_base: str | None = None  # the commit the run started from
 
     def attempt(self, job: Job, agent: Agent, model: str | None) -> Attempted:
         skills = self._skills_for(job, agent)
@@ -58,6 +59,7 @@ class Lane:
             feedback=job.feedback,
             worktree_name=lane_name(self.run_id, job.lane),
             skills=skills,
+            run_base=self.run_base,
         )
         outcome = agent.run(context)
         names = tuple(skill.name for skill in skills)
@@ -91,6 +93,7 @@ class Lane:
             today=date.today(),
             lane=lane_name(self.run_id, job.lane),
             timeout=self.settings.test_timeout,
+            test_command=self.settings.test_command,
         )
 
     def _convene(self, job: Job, probe: str, report: GateReport | None) -> CouncilVerdict:

@@ -109,6 +109,7 @@ class Runner:
             strict=record.mode == "strict",
             waivers=tuple(waivers),
             skills=tuple(skills),
+            run_base=record.base,
         )
         self._free_lanes = set(range(record.parallel))
         self._conflicts: dict[int, tuple[str, ...]] = {}

@@ -62,6 +62,11 @@ class Target:
     directory under .git/talkgit/ the gate may keep caches in between runs. ``started``
     holds tool commands already running on this tree (see ``talkgit.gates.change.start_head``):
     a gate about to run one of them takes it instead.
+
+    ``tree`` is the git tree id of what is at ``root`` when it is known: results that
+    depend only on the tree (a test run) are then kept under ``suite_cache``, which every
+    worktree of the repository shares. ``test_command`` is the project's test command
+    (the ``test_command`` setting); None lets the pytest gate run pytest its own way.
     """
 
     root: Path
@@ -69,6 +74,9 @@ class Target:
     cache_dir: Path
     timeout: float = 600.0
     started: StartedCommands | None = field(default=None, compare=False, repr=False)
+    tree: str = ""
+    suite_cache: Path | None = None
+    test_command: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)

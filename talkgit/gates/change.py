@@ -19,6 +19,7 @@ from talkgit.gates.commands import command_for
 from talkgit.git import worktrees
 from talkgit.git.repo import GitRepo
 from talkgit.proc import StartedCommands
+from talkgit.testing.runs import repository_cache
 
 if TYPE_CHECKING:  # imported when judging: start_head runs before them, to start tools sooner
     from talkgit.gates.evaluate import GateReport
@@ -72,11 +73,13 @@ def judge(
     lane: str = "check",
     timeout: float = DEFAULT_TIMEOUT,
     head_start: HeadStart | None = None,
+    test_command: Sequence[str] | None = None,
 ) -> GateReport:
     """Run ``gates`` on the change and judge what it adds. No file changed: no tool runs.
 
     ``head_start`` (from ``start_head`` on this change and lane) has the head checked out
-    and some tools running already.
+    and some tools running already. ``test_command`` is the project's (the pytest gate
+    runs it when it runs pytest); a tree's test run is shared by every lane and kept.
     """
     from talkgit.gates.evaluate import BaseCache, GateReport, evaluate
     from talkgit.gates.policy import expired_waivers
@@ -85,13 +88,19 @@ def judge(
     if not change.files:
         return GateReport((), expired_waivers(waivers, today), change.base is not None)
     cache_root = repo.private_dir / "cache" / "gates"
+    tests = tuple(test_command) if test_command is not None else None
     if head_start is None:
         head = _target(repo, f"{lane}-head", change.head, change.files, timeout)
     elif head_start.change == change and head_start.lane == lane:
         head = replace(head_start.target, timeout=timeout)
     else:  # checking out again would pull the tree from under the running tools
         raise ValueError("head_start was started on another change or lane")
-    base = _Once(repo, f"{lane}-base", change.base, change.files, timeout) if change.base else None
+    head = replace(head, test_command=tests)
+    base = (
+        _Once(repo, f"{lane}-base", change.base, change.files, timeout, tests)
+        if change.base
+        else None
+    )
     return evaluate(
         make_gates(gates),
         head,
@@ -105,22 +114,41 @@ def judge(
 
 
 def _target(
-    repo: GitRepo, name: str, commit: str, files: tuple[str, ...], timeout: float
+    repo: GitRepo,
+    name: str,
+    commit: str,
+    files: tuple[str, ...],
+    timeout: float,
+    test_command: tuple[str, ...] | None = None,
 ) -> Target:
     root = worktrees.materialize(repo, name, commit)
     # A cache per worktree: head and base run at once, and mypy's cache is tied to paths.
     cache_dir = repo.private_dir / "cache" / "gates" / name
     cache_dir.mkdir(parents=True, exist_ok=True)
-    return Target(root=root, files=files, cache_dir=cache_dir, timeout=timeout)
+    return Target(
+        root=root,
+        files=files,
+        cache_dir=cache_dir,
+        timeout=timeout,
+        tree=repo.tree_of(commit),
+        suite_cache=repository_cache(repo.private_dir),
+        test_command=test_command,
+    )
 
 
 class _Once:
     """The base's worktree, made the first time a gate needs it (not at all when cached)."""
 
     def __init__(
-        self, repo: GitRepo, name: str, commit: str, files: tuple[str, ...], timeout: float
+        self,
+        repo: GitRepo,
+        name: str,
+        commit: str,
+        files: tuple[str, ...],
+        timeout: float,
+        test_command: tuple[str, ...] | None,
     ) -> None:
-        self.args = (repo, name, commit, files, timeout)
+        self.args = (repo, name, commit, files, timeout, test_command)
         self.lock = threading.Lock()
         self.target: Target | None = None
 

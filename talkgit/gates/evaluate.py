@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -22,6 +20,7 @@ from pydantic import BaseModel, ValidationError
 
 from talkgit import exit_codes
 from talkgit.errors import TalkgitError
+from talkgit.files import write_atomically
 from talkgit.gates.base import Finding, Gate, GateRun, Severity, Target, Verdict
 from talkgit.gates.compare import Comparison, new_findings
 from talkgit.gates.fingerprint import fingerprint_all, line_reader
@@ -172,22 +171,11 @@ class BaseCache:
             "duration_s": run.duration_s,
             "extra": dict(run.extra),
         }
-        self._write(self._file(key), json.dumps(record, sort_keys=True))
+        write_atomically(self._file(key), json.dumps(record, sort_keys=True))
 
     def _file(self, key: str) -> Path:
         # Keys may hold anything (refs, versions, file lists): hash them into a safe name.
         return self.path / f"{hashlib.sha256(key.encode('utf-8')).hexdigest()}.json"
-
-    def _write(self, target: Path, text: str) -> None:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, temporary = tempfile.mkstemp(prefix=".base-", suffix=".tmp", dir=target.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as stream:
-                stream.write(text)
-            Path(temporary).replace(target)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
 
 
 # --- evaluation --------------------------------------------------------------------------------

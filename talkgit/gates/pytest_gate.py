@@ -7,33 +7,18 @@ comparing base and head tells a test that was already failing from one that now 
 
 from __future__ import annotations
 
-import tempfile
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import NamedTuple
-from xml.etree.ElementTree import Element  # the type only; parsing goes through defusedxml
-
-import defusedxml.ElementTree as SafeTree
-from defusedxml import DefusedXmlException
 
 from talkgit.errors import ToolError
 from talkgit.gates.base import Finding, GateRun, Severity, Target
-from talkgit.gates.tools import last_line, relative_path, tool_version
-from talkgit.junit import TestCase, TestReport, node_id, read_junit
-from talkgit.proc import Output, cmd_output, without_secrets
+from talkgit.gates.tools import tool_version
+from talkgit.testing.junit import TestCase
+from talkgit.testing.runs import tested
+from talkgit.testing.suite import NO_TESTS_COLLECTED, SuiteRun, runs_pytest
 
-NO_TESTS_COLLECTED = 5  # pytest's exit code when there is nothing to run: a pass
 TESTS_RAN = (0, 1, 2)  # passed, some failed, interrupted (e.g. a test file that cannot import)
-
-
-class _Location(NamedTuple):
-    """Where one <testcase> of the report lives: pytest's node id, its file, its line."""
-
-    test_id: str
-    path: str
-    line: int
 
 
 @dataclass(frozen=True)
@@ -44,11 +29,14 @@ class _Outcome:
 
 
 class PytestGate:
-    """Runs ``python -m pytest`` in the target's root, without the caller's secrets.
+    """Runs the project's tests on the target's tree, without the caller's secrets.
 
-    ``python`` is the interpreter whose environment has the repository's dependencies
-    (the one on PATH by default); ``environ`` is the environment to start from
-    (``os.environ`` when None), minus every variable named like a key or a token.
+    The command is the target's ``test_command`` when that runs pytest, else
+    ``python -m pytest -q``, where ``python`` is the interpreter whose environment has the
+    repository's dependencies (the one on PATH by default). ``environ`` is the environment
+    to start from (``os.environ`` when None), minus every variable named like a key or a
+    token. The tests import the tree's own code (``talkgit.testing.guard``), and a tree
+    with a known id is tested once, whoever asks (``talkgit.testing.runs``).
     """
 
     name = "pytest"
@@ -59,12 +47,21 @@ class PytestGate:
 
     def run(self, target: Target) -> GateRun:
         started = time.perf_counter()
+        command = self.command(target)
         try:
             version = tool_version(self.python, "-m", "pytest")
-            output, report, locations = self._run_suite(target)
         except (ToolError, OSError) as exc:
             return GateRun(self.name, "", duration_s=time.perf_counter() - started, error=str(exc))
-        outcome = _read(output, report, locations)
+        suite, _ = tested(
+            target.root,
+            target.tree,
+            command,
+            cache=target.suite_cache,
+            scratch=target.cache_dir,
+            timeout=target.timeout,
+            environ=self.environ,
+        )
+        outcome = _read(suite)
         return GateRun(
             self.name,
             version,
@@ -74,89 +71,45 @@ class PytestGate:
             extra=outcome.extra,
         )
 
-    def _run_suite(self, target: Target) -> tuple[Output, TestReport | None, list[_Location]]:
-        target.cache_dir.mkdir(parents=True, exist_ok=True)
-        # A directory of its own per run: a base and a head may be tested at the same time.
-        with tempfile.TemporaryDirectory(prefix="pytest-", dir=target.cache_dir) as scratch:
-            junit = Path(scratch) / "junit.xml"
-            output = cmd_output(
-                *self._command(junit),
-                cwd=target.root,
-                env=self._environment(target),
-                timeout=target.timeout,
-                check=False,
-            )
-            return output, read_junit(junit), _locations(junit, target.root)
-
-    def _command(self, junit: Path) -> list[str]:
-        # --rootdir: test ids and file names are relative to the repository root, whatever
-        # configuration pytest finds above it.
-        return [
-            *(self.python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--rootdir=."),
-            *(f"--junitxml={junit}", "-o", "junit_family=xunit1"),
-        ]
-
-    def _environment(self, target: Target) -> dict[str, str]:
-        environment = without_secrets(self.environ)
-        # Byte code goes to the cache, so running the tests leaves the tree as it was. Not
-        # when none is written anyway: with an empty prefix every module, the standard
-        # library's too, would be compiled again on every run.
-        if not environment.get("PYTHONDONTWRITEBYTECODE"):
-            environment["PYTHONPYCACHEPREFIX"] = str(target.cache_dir / "pycache")
-        return environment
+    def command(self, target: Target) -> tuple[str, ...]:
+        """What runs the target's tests: the project's own pytest command when it has one."""
+        if target.test_command is not None and runs_pytest(target.test_command):
+            return target.test_command
+        return (self.python, "-m", "pytest", "-q")
 
 
-def _read(output: Output, report: TestReport | None, locations: list[_Location]) -> _Outcome:
-    code = output.returncode
+def _read(suite: SuiteRun) -> _Outcome:
+    code, report = suite.returncode, suite.report
+    if suite.error is not None:
+        return _Outcome(error=suite.error)
     if code == NO_TESTS_COLLECTED:
         return _Outcome(extra={"tests": 0, "failed": 0})
     if code not in TESTS_RAN:
-        return _Outcome(error=f"pytest exited {code}: {last_line(output)}")
+        return _Outcome(error=f"pytest exited {code}: {_last_line(suite)}")
     if report is None:
         return _Outcome(
-            error=f"pytest exited {code} and wrote no JUnit report: {last_line(output)}"
+            error=f"pytest exited {code} and wrote no JUnit report: {_last_line(suite)}"
         )
     if code != 0 and not report.failures:
-        return _Outcome(error=f"pytest exited {code} but no test failed: {last_line(output)}")
-    if len(locations) != len(report.cases):  # cannot happen for one file read twice
-        locations = [_Location(case.id, "", 0) for case in report.cases]
-    findings = tuple(
-        _finding(case, where)
-        for case, where in zip(report.cases, locations, strict=True)
-        if case.outcome in ("failed", "error")
-    )
+        return _Outcome(error=f"pytest exited {code} but no test failed: {_last_line(suite)}")
+    findings = tuple(_finding(case) for case in report.failures)
     return _Outcome(findings, extra={"tests": len(report.cases), "failed": len(findings)})
 
 
-def _finding(case: TestCase, where: _Location) -> Finding:
+def _last_line(suite: SuiteRun) -> str:
+    lines = suite.output_tail.strip().splitlines()
+    return lines[-1].strip() if lines else "no output"
+
+
+def _finding(case: TestCase) -> Finding:
     first_line = case.message.splitlines()[0] if case.message else case.outcome
     return Finding(
         tool="pytest",
         rule="pytest:failed" if case.outcome == "failed" else "pytest:error",
         severity=Severity.HIGH,
-        path=where.path,
-        line=where.line,
+        path=case.path,
+        line=case.line,
         column=0,
-        message=f"{where.test_id}: {first_line}",
-        anchor=where.test_id,
+        message=f"{case.id}: {first_line}",
+        anchor=case.id,
     )
-
-
-def _locations(junit: Path, root: Path) -> list[_Location]:
-    """Each <testcase>'s pytest node id, file and line, in the report's order.
-
-    read_junit gives outcomes and messages; its ids are rebuilt from the class name alone,
-    which loses the module of a plain test function, so the ids come from here.
-    """
-    try:
-        tree = SafeTree.parse(junit).getroot()
-    except (OSError, SafeTree.ParseError, DefusedXmlException):
-        return []
-    return [] if tree is None else [_location(case, root) for case in tree.iter("testcase")]
-
-
-def _location(case: Element, root: Path) -> _Location:
-    file, line = case.get("file", ""), case.get("line", "")
-    path = relative_path(file, root) if file else ""
-    test_id = node_id(path, case.get("classname", ""), case.get("name", ""))
-    return _Location(test_id, path, int(line) + 1 if line.isdigit() else 0)  # pytest's are 0-based

@@ -209,6 +209,10 @@ class GitRepo:
         except (KeyError, ValueError) as exc:
             raise NotFoundError(f"no commit {sha}") from exc
 
+    def tree_of(self, commit_sha: str) -> str:
+        """The id of the tree ``commit_sha`` records."""
+        return str(self.commit(commit_sha).tree_id)
+
     def read_file(self, commit_sha: str, path: str) -> bytes | None:
         """A file's bytes at a commit, or None when absent (or not a regular file)."""
         tree = self.commit(commit_sha).tree

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
-import tempfile
 import threading
 from collections.abc import Sequence
 from decimal import Decimal
@@ -20,6 +18,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field, NonNegativeInt, StrictStr, ValidationError
 
 from talkgit.errors import ConfigError
+from talkgit.files import write_atomically
 from talkgit.llm.types import Message, Reply, Usage
 
 RECORD_VERSION = 1  # bump with _Record.version when the format changes
@@ -63,18 +62,7 @@ class DirectoryCache:
             return None
 
     def put(self, key: str, value: str) -> None:
-        target = self._file(key)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, temporary = tempfile.mkstemp(prefix=f".{key[:12]}-", suffix=".tmp", dir=target.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as stream:
-                stream.write(value)
-                stream.flush()
-                os.fsync(stream.fileno())
-            Path(temporary).replace(target)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        write_atomically(self._file(key), value, sync=True)
 
     def _file(self, key: str) -> Path:
         # Keys are our own sha256 hex digests; anything else could name a path outside.

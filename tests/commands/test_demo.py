@@ -15,7 +15,7 @@ from talkgit.errors import UsageError
 from tests.support.gitrepo import fsck, git
 
 
-def test_demo_runs_plan_edit_test_fix_and_leaves_main_alone(tmp_path: Path) -> None:
+def test_demo_runs_plan_edit_reject_fix_test_and_leaves_main_alone(tmp_path: Path) -> None:
     root = tmp_path / "demo"
     out, progress = io.StringIO(), io.StringIO()
     assert demo(root, out=out, reporter=PlainReporter(progress)) == exit_codes.OK
@@ -24,7 +24,7 @@ def test_demo_runs_plan_edit_test_fix_and_leaves_main_alone(tmp_path: Path) -> N
     (run_id,) = {name.split("/")[1] for name in branches}
     integration = f"talkgit/{run_id}/integration"
     assert branches == sorted(
-        [f"talkgit/{run_id}/01-fix-fib", f"talkgit/{run_id}/03-test-fix1", integration]
+        [f"talkgit/{run_id}/01-fix-fib", f"talkgit/{run_id}/02-fix-fib", integration]
     )
     assert git(root, "rev-parse", "--abbrev-ref", "HEAD").strip() == "main"
     assert git(root, "status", "--porcelain") == ""
@@ -46,7 +46,7 @@ def test_demo_runs_plan_edit_test_fix_and_leaves_main_alone(tmp_path: Path) -> N
     trailers = git(
         root, "log", "--format=%(trailers:key=Talkgit-Step,valueonly)", f"main..{integration}"
     ).split()
-    assert trailers == ["03/test-fix1", "01/fix-fib"]
+    assert trailers == ["02/fix-fib", "01/fix-fib"]  # the fix builds on the rejected commit
     note = json.loads(git(root, "notes", "--ref=talkgit/steps", "show", integration))
     assert note["schema"] == "talkgit.step/v1" and note["model"] == "scripted/demo_script"
     assert note["git"]["commit"] == git(root, "rev-parse", integration).strip()
@@ -54,8 +54,13 @@ def test_demo_runs_plan_edit_test_fix_and_leaves_main_alone(tmp_path: Path) -> N
     fsck(root)
 
     text = progress.getvalue()
-    assert "test: failed - tests failed: 1 failed, 2 passed" in text
-    assert "test: passed" in text
+    # The gate and the tester agree: the first attempt broke a test that passed at the
+    # base, the second broke none, and the tester reads the gate's run of that tree.
+    assert "fix-fib: rejected" in text and "pytest=fail" in text
+    assert "fix-fib: merged" in text and "pytest=pass" in text
+    assert "test: passed - tests passed: 3 passed" in text
+    assert "tests failed" not in text
+    assert len(list((root / ".git" / "talkgit" / "cache" / "tests").iterdir())) == 3
     assert f"git notes --ref=talkgit/steps show {integration}" in out.getvalue()
 
 

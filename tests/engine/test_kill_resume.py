@@ -37,7 +37,9 @@ FILES = {
     "a.py": "A = 0\n",
     "b.py": "B = 0\n",
     "test_ab.py": (
-        "from a import A\nfrom b import B\n\n\ndef test_values():\n    assert (A, B) == (1, 2)\n"
+        # Passes at the base too: the tester sends back only what the run broke.
+        "from a import A\nfrom b import B\n\n\ndef test_values():\n"
+        "    assert A in (0, 1) and B in (0, 2)\n"
     ),
 }
 REPLIES = {

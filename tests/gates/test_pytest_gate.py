@@ -14,7 +14,7 @@ from talkgit.gates.base import GateRun, Severity
 from talkgit.gates.compare import new_findings
 from talkgit.gates.fingerprint import fingerprint_all, line_reader
 from talkgit.gates.pytest_gate import PytestGate
-from talkgit.junit import node_id
+from talkgit.testing.junit import node_id
 from tests.gates.conftest import MakeTarget
 
 PASSING = """\

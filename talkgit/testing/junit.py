@@ -20,6 +20,8 @@ class TestCase:
     id: str  # "path/to/test_file.py::test_name" where the XML allows it
     outcome: str  # passed | failed | error | skipped
     message: str = ""
+    path: str = ""  # the test's file, relative to the tree's root, forward slashes
+    line: int = 0  # 1-based; 0 when the report gives none
 
 
 @dataclass(frozen=True)
@@ -40,25 +42,42 @@ class TestReport:
         return ", ".join(part for part in parts if not part.startswith("0 ")) or "no tests ran"
 
 
-def read_junit(path: Path) -> TestReport | None:
-    """The report in ``path``, or None when the file is missing or not JUnit XML."""
+def read_junit(path: Path, root: Path | None = None) -> TestReport | None:
+    """The report in ``path``, or None when the file is missing or not JUnit XML.
+
+    Test files are given relative to ``root`` (the directory pytest ran in) when pytest
+    wrote them as absolute paths.
+    """
     try:
-        root = SafeTree.parse(path).getroot()
+        tree = SafeTree.parse(path).getroot()
     except (OSError, SafeTree.ParseError, DefusedXmlException):
         return None
-    if root is None:
+    if tree is None:
         return None
-    return TestReport(tuple(_case(element) for element in root.iter("testcase")))
+    return TestReport(tuple(_case(element, root) for element in tree.iter("testcase")))
 
 
-def _case(element: Element) -> TestCase:
+def _case(element: Element, root: Path | None) -> TestCase:
     classname, name = element.get("classname", ""), element.get("name", "")
-    test_id = node_id(element.get("file", ""), classname, name)
+    path = _relative(element.get("file", ""), root)
+    test_id = node_id(path, classname, name)
+    line = element.get("line", "")
+    number = int(line) + 1 if line.isdigit() else 0  # pytest counts lines from 0
     for tag, outcome in (("failure", "failed"), ("error", "error"), ("skipped", "skipped")):
         found = element.find(tag)
         if found is not None:
-            return TestCase(test_id, outcome, (found.get("message") or found.text or "").strip())
-    return TestCase(test_id, "passed")
+            message = (found.get("message") or found.text or "").strip()
+            return TestCase(test_id, outcome, message, path, number)
+    return TestCase(test_id, "passed", "", path, number)
+
+
+def _relative(file: str, root: Path | None) -> str:
+    path = Path(file)
+    if file and root is not None and path.is_absolute():
+        for base in (root.resolve(), root.absolute()):
+            if path.is_relative_to(base):
+                return path.relative_to(base).as_posix()
+    return path.as_posix() if file else ""
 
 
 def node_id(path: str, classname: str, name: str) -> str:
