@@ -140,7 +140,7 @@ def _stub(
     it is documented (a hook), a dunder, or in a class that does real work.
     """
     kind = stub_kind(function)
-    if kind is None or _is_exempt(function):
+    if kind is None or _is_exempt(function) or (kind != _RAISES and _is_group(function)):
         return None
     if owner is None:  # nothing can give a plain function another body
         return kind
@@ -206,6 +206,12 @@ def _last_name(node: ast.expr) -> str | None:
 
 def _is_exempt(function: _FunctionNode) -> bool:
     return any(_last_name(d) in _EXEMPT_DECORATORS for d in function.decorator_list)
+
+
+def _is_group(function: _FunctionNode) -> bool:
+    """A click command group (``@click.group()``, ``@cli.group()``): its body runs before
+    each subcommand, and with nothing to do there it is ``pass``, as click documents it."""
+    return any(_last_name(d) == "group" for d in function.decorator_list)
 
 
 def _is_protocol(cls: ast.ClassDef) -> bool:

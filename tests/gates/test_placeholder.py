@@ -259,6 +259,30 @@ def test_explicit_returns_and_exception_classes_are_not_stubs(tmp_path: Path) ->
     assert found == []
 
 
+def test_no_op_command_groups_are_not_stubs(tmp_path: Path) -> None:
+    found = scan(
+        tmp_path,
+        "m.py",
+        """\
+        import click
+        @click.group()
+        def cli():
+            pass
+        @cli.group(name="db")
+        def database() -> None:
+            \'\'\'Database commands.\'\'\'
+            ...
+        @cli.command()
+        def migrate():
+            pass
+        @cli.group()
+        def later():
+            raise NotImplementedError
+        """,
+    )
+    assert [line for _, line, _ in found] == [10, 13]
+
+
 def test_lazy_stubs_an_agent_writes_are_reported(tmp_path: Path) -> None:
     found = scan(
         tmp_path,
