@@ -1,5 +1,8 @@
 """The mypy gate: type-check the changed files (mypy follows their imports) from mypy's JSON.
 
+Only the changed files the project's own ``mypy`` checks, as it checks them: see
+``talkgit.gates.mypy_scope``.
+
 mypy keeps an incremental cache under the target's cache directory, so a second run on a
 tree that barely changed re-checks only what did.
 """
@@ -13,6 +16,7 @@ from pydantic import ValidationError
 
 from talkgit.gates import commands
 from talkgit.gates.base import Finding, GateRun, Severity, Target
+from talkgit.gates.mypy_scope import CONFIG_FILES
 from talkgit.gates.tools import (
     ToolOutput,
     last_line,
@@ -22,7 +26,6 @@ from talkgit.gates.tools import (
 )
 from talkgit.proc import Output
 
-CONFIG_FILES = ("mypy.ini", ".mypy.ini", "pyproject.toml", "setup.cfg")
 STOPPED = 2  # mypy's exit code when it could not check everything (a "blocking" error)
 
 
@@ -38,7 +41,7 @@ class _Message(ToolOutput):
 
 
 class MypyGate:
-    """Runs mypy with the repository's own configuration on the target's files."""
+    """Runs mypy with the repository's own configuration on the changed files it checks."""
 
     name = "mypy"
 
@@ -48,6 +51,7 @@ class MypyGate:
             target,
             functools.partial(commands.mypy, target),
             functools.partial(_read, root=target.root),
+            select=commands.mypy_files,
         )
 
 
