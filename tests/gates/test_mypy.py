@@ -161,13 +161,23 @@ def test_a_missing_mypy_is_an_error(make_target: MakeTarget, empty_path: None) -
     assert "mypy" in run.error
 
 
-def test_output_that_is_not_json_lines_is_an_error(
+def test_an_error_outside_the_json_lines_is_shown(
     make_target: MakeTarget, fake_tool: FakeTool
 ) -> None:
     fake_tool("mypy", "a.py:1: error: something  [misc]")
     run = MypyGate().run(make_target({"a.py": "X = 1\n"}))
+    assert run.error == (
+        "mypy printed an error outside its JSON lines: a.py:1: error: something  [misc]"
+    )
+
+
+def test_a_json_line_of_another_shape_is_an_error(
+    make_target: MakeTarget, fake_tool: FakeTool
+) -> None:
+    fake_tool("mypy", '{"file": "a.py", "line": "one"}')
+    run = MypyGate().run(make_target({"a.py": "X = 1\n"}))
     assert run.error is not None
-    assert run.error.startswith("mypy printed something other than its JSON lines")
+    assert run.error.startswith("mypy printed a JSON line talkgit cannot read: ")
 
 
 def test_a_stub_beside_its_module_is_checked_in_its_place(
@@ -185,6 +195,51 @@ def test_a_stub_beside_its_module_is_checked_in_its_place(
         assert {(f.rule, f.path, f.line) for f in run.findings} == {
             ("assignment", "pkg/more.pyi", 3)
         }
+
+
+@pytest.mark.parametrize("typed", [True, False])
+def test_a_note_about_unused_configuration_is_not_an_error(
+    make_target: MakeTarget, shared_cache: Path, typed: bool
+) -> None:
+    config = """\
+        [tool.mypy]
+        warn_unused_configs = true
+
+        [[tool.mypy.overrides]]
+        module = "unchecked.*"
+        ignore_errors = true
+        """
+    code = "X: int = 1\n" if typed else "X: int = ''\n"
+    files = {"pyproject.toml": config, "a.py": code, "unchecked/__init__.py": ""}
+    run = MypyGate().run(make_target(files, ("a.py",), shared_cache))
+    assert run.error is None
+    assert [f.rule for f in run.findings] == ([] if typed else ["assignment"])
+
+
+def test_a_crash_is_reported_in_mypys_own_words(
+    make_target: MakeTarget, shared_cache: Path
+) -> None:
+    files = {
+        "mypy.ini": "[mypy]\nplugins = crashing_plugin.py\n",
+        "crashing_plugin.py": "def plugin(version):\n    raise RuntimeError('no')\n",
+        "a.py": "X = 1\n",
+    }
+    run = MypyGate().run(make_target(files, ("a.py",), shared_cache))
+    assert run.error is not None
+    assert run.error.startswith("mypy exited 2: ")
+    assert "Error calling the plugin(version) entry point of crashing_plugin.py" in run.error
+    assert "INTERNAL ERROR" in run.error
+    assert "JSON" not in run.error
+
+
+def test_a_usage_error_is_reported_in_mypys_own_words(
+    make_target: MakeTarget, shared_cache: Path
+) -> None:
+    files = {"mypy.ini": "[mypy]\npython_version = 2.7\n", "a.py": "X = 1\n"}
+    run = MypyGate().run(make_target(files, cache_dir=shared_cache))
+    assert run.error is not None
+    assert run.error.startswith("mypy exited 2: mypy: error: Mypy no longer supports")
+    assert "\n" not in run.error
 
 
 SCOPED = {
