@@ -64,21 +64,21 @@ def _checked_as(root: Path, scope: MypyScope, path: str) -> str | None:
 
 
 def _crawled(root: Path, directory: str, path: str, exclude: Sequence[str]) -> str | None:
-    """What mypy's crawl of ``directory`` finds of ``path``'s module, or None: skipped or
-    excluded on the way down, or the file is a .py beside an included .pyi."""
+    """The file mypy's crawl of ``directory`` checks ``path``'s module from: ``path``, or
+    the ``.pyi`` beside it; None when the crawl skips it or a directory above it."""
     base = "" if directory == "." else f"{directory}/"
     parts = path[len(base) :].split("/")
     below = [base + "/".join(parts[: i + 1]) for i in range(len(parts))]
     # mypy matches each directory as "dir/", with forward slashes, relative to the root.
-    if any(not _found(f"{d}/", exclude) for d in below[:-1]) or not _found(path, exclude):
+    if any(not _kept(f"{d}/", exclude) for d in below[:-1]) or not _kept(path, exclude):
         return None
     stub = f"{path}i"
-    if path.endswith(".py") and (root / stub).is_file() and _found(stub, exclude):
+    if path.endswith(".py") and (root / stub).is_file() and _kept(stub, exclude):
         return stub
     return path
 
 
-def _found(path: str, exclude: Sequence[str]) -> bool:
+def _kept(path: str, exclude: Sequence[str]) -> bool:
     name = path.rstrip("/").rsplit("/", 1)[-1]
     if name in SKIPPED_NAMES or name.startswith("."):
         return False
