@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from talkgit.gates.base import Target
+from talkgit.gates.mypy_scope import files_to_check
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -23,10 +24,19 @@ PYTHON_SUFFIXES = (".py", ".pyi")
 Command = Callable[[Target, list[str]], list[str]]
 """A tool's command line on some of a target's files."""
 
+Selection = Callable[[Target], list[str]]
+"""Which of a target's files a tool runs on."""
+
 
 def python_files(target: Target) -> list[str]:
     """The target's Python files that still exist (a change may delete some)."""
     return [f for f in target.files if f.endswith(PYTHON_SUFFIXES) and (target.root / f).is_file()]
+
+
+def mypy_files(target: Target) -> list[str]:
+    """The target's Python files the project's own `mypy` checks, as it checks them:
+    within its ``files``, minus its ``exclude``, a ``.pyi`` in place of its ``.py``."""
+    return files_to_check(target.root, target.files)
 
 
 def ruff(target: Target, files: list[str]) -> list[str]:
@@ -70,10 +80,13 @@ def _has_bandit_table(pyproject: Path) -> bool:
 
 
 COMMANDS: dict[str, Command] = {"ruff": ruff, "mypy": mypy, "bandit": bandit}
+SELECTIONS: dict[str, Selection] = {"mypy": mypy_files}  # the others: python_files
 
 
 def command_for(gate: str, target: Target) -> list[str] | None:
     """What the built-in gate named ``gate`` runs on ``target``; None when it runs no command."""
     command = COMMANDS.get(gate)
-    files = python_files(target)
-    return command(target, files) if command is not None and files else None
+    if command is None:
+        return None
+    files = SELECTIONS.get(gate, python_files)(target)
+    return command(target, files) if files else None

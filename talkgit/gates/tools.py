@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from talkgit.errors import ToolError
 from talkgit.gates.base import Finding, GateRun, Target
-from talkgit.gates.commands import python_files
+from talkgit.gates.commands import Selection, python_files
 from talkgit.proc import Output, cmd_output, find_program
 
 Reader = Callable[[Output], tuple[tuple[Finding, ...], str | None]]
@@ -30,16 +30,21 @@ class ToolOutput(BaseModel):
 
 
 def run_on_python_files(
-    tool: str, target: Target, command: Callable[[list[str]], list[str]], read: Reader
+    tool: str,
+    target: Target,
+    command: Callable[[list[str]], list[str]],
+    read: Reader,
+    select: Selection = python_files,
 ) -> GateRun:
-    """Run ``command(files)`` on the target's Python files and ``read`` its output.
+    """Run ``command(files)`` on the target's Python files (``select`` picks them) and
+    ``read`` its output.
 
-    No Python files: an empty pass without running the tool, so with no version either.
+    No files: an empty pass without running the tool, so with no version either.
     A missing tool or a time-out: a GateRun with ``error``; ``read`` says when the output
     itself is wrong.
     """
     started = time.perf_counter()
-    files = python_files(target)
+    files = select(target)
     if not files:
         return GateRun(tool, "")
     try:

@@ -227,3 +227,32 @@ def test_gates_run_when_talkgits_tools_are_off_path_as_under_pipx(tmp_path: Path
     verdicts = {gate["tool"]: gate["verdict"] for gate in json.loads(done.stdout)["gates"]}
     assert verdicts["bandit"] == "fail"
     assert verdicts["ruff"] == verdicts["mypy"] == "pass"
+
+
+def test_mypy_checks_only_what_the_projects_own_mypy_checks(tmp_path: Path) -> None:
+    # flask's layout: `files` names the package and one test directory, not tests/ itself.
+    config = (
+        '[tool.mypy]\nfiles = ["src/pkg", "tests/type_check"]\nmypy_path = "src"\nstrict = true\n'
+    )
+    repo = make_repo(
+        tmp_path / "r",
+        {
+            "pyproject.toml": config,
+            "src/pkg/__init__.py": "",
+            "src/pkg/app.py": "def run(x: int) -> int:\n    return x\n",
+            "tests/test_app.py": "from pkg.app import run\n",
+            "tests/type_check/typing_app.py": "from pkg.app import run\n",
+        },
+    )
+    untyped_test = "\n\ndef test_run(tmp_path):\n    assert run(1) == 1\n"
+    (repo / "tests" / "test_app.py").write_text("from pkg.app import run\n" + untyped_test)
+    code, text = _check(repo, gates=["mypy"])
+    assert code == exit_codes.OK, text
+    assert "no-untyped-def" not in text
+    (repo / "tests" / "type_check" / "typing_app.py").write_text(
+        "from pkg.app import run\n" + untyped_test
+    )
+    code, text = _check(repo, gates=["mypy"])
+    assert code == exit_codes.FAILURE
+    assert "tests/type_check/typing_app.py:4" in text and "no-untyped-def" in text
+    assert "tests/test_app.py" not in text

@@ -88,3 +88,30 @@ def test_a_head_start_serves_only_its_own_change_and_lane(tmp_path: Path) -> Non
             _judge(repo, change, ["ruff"], lane="other", head_start=head_start)
     finally:
         head_start.close()
+
+
+def test_mypy_starts_early_on_the_files_its_gate_checks(tmp_path: Path) -> None:
+    # more.py is checked as its stub, and tests/ is outside the configured files: the
+    # early command must be the gate's own, or the gate starts mypy again.
+    files = {
+        "pyproject.toml": '[tool.mypy]\nfiles = ["pkg"]\n',
+        "pkg/__init__.py": "",
+        "pkg/more.py": "X = 1\n",
+        "pkg/more.pyi": "X: int\n",
+        "tests/test_more.py": "X = 1\n",
+    }
+    path = make_repo(tmp_path / "r", files)
+    base = git(path, "rev-parse", "HEAD").strip()
+    commit_file(path, "tests/test_more.py", "X: int = 'no'\n")
+    head = commit_file(path, "pkg/more.py", "X = 2\n")
+    repo, change = GitRepo.discover(path), Change(head, base, ("pkg/more.py", "tests/test_more.py"))
+    head_start = start_head(repo, change, ["mypy"])
+    assert head_start.target.started is not None
+    try:
+        (started,) = head_start.target.started.pending()
+        assert started.cmd[-2:] == ("--", "pkg/more.pyi")
+        report = _judge(repo, change, ["mypy"], head_start=head_start)
+        assert head_start.target.started.pending() == ()
+    finally:
+        head_start.close()
+    assert [(g.tool, g.verdict, g.new) for g in report.gates] == [("mypy", "pass", ())]

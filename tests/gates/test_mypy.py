@@ -161,10 +161,183 @@ def test_a_missing_mypy_is_an_error(make_target: MakeTarget, empty_path: None) -
     assert "mypy" in run.error
 
 
-def test_output_that_is_not_json_lines_is_an_error(
+def test_an_error_outside_the_json_lines_is_shown(
     make_target: MakeTarget, fake_tool: FakeTool
 ) -> None:
     fake_tool("mypy", "a.py:1: error: something  [misc]")
     run = MypyGate().run(make_target({"a.py": "X = 1\n"}))
+    assert run.error == (
+        "mypy printed an error outside its JSON lines: a.py:1: error: something  [misc]"
+    )
+
+
+def test_a_json_line_of_another_shape_is_an_error(
+    make_target: MakeTarget, fake_tool: FakeTool
+) -> None:
+    fake_tool("mypy", '{"file": "a.py", "line": "one"}')
+    run = MypyGate().run(make_target({"a.py": "X = 1\n"}))
     assert run.error is not None
-    assert run.error.startswith("mypy printed something other than its JSON lines")
+    assert run.error.startswith("mypy printed a JSON line talkgit cannot read: ")
+
+
+def test_a_stub_beside_its_module_is_checked_in_its_place(
+    make_target: MakeTarget, shared_cache: Path
+) -> None:
+    # more-itertools' layout: more.py and more.pyi side by side, both changed.
+    files = {
+        "pkg/__init__.py": "",
+        "pkg/more.py": "def first(x):\n    return x[0]\n\n\nA: int = 'py'\n",
+        "pkg/more.pyi": "def first(x: list[int]) -> int: ...\n\nA: int = 'pyi'\n",
+    }
+    for changed in (("pkg/more.py", "pkg/more.pyi"), ("pkg/more.py",)):
+        run = MypyGate().run(make_target(files, changed, shared_cache))
+        assert run.error is None
+        assert {(f.rule, f.path, f.line) for f in run.findings} == {
+            ("assignment", "pkg/more.pyi", 3)
+        }
+
+
+@pytest.mark.parametrize("typed", [True, False])
+def test_a_note_about_unused_configuration_is_not_an_error(
+    make_target: MakeTarget, shared_cache: Path, typed: bool
+) -> None:
+    config = """\
+        [tool.mypy]
+        warn_unused_configs = true
+
+        [[tool.mypy.overrides]]
+        module = "unchecked.*"
+        ignore_errors = true
+        """
+    code = "X: int = 1\n" if typed else "X: int = ''\n"
+    files = {"pyproject.toml": config, "a.py": code, "unchecked/__init__.py": ""}
+    run = MypyGate().run(make_target(files, ("a.py",), shared_cache))
+    assert run.error is None
+    assert [f.rule for f in run.findings] == ([] if typed else ["assignment"])
+
+
+def test_a_crash_is_reported_in_mypys_own_words(
+    make_target: MakeTarget, shared_cache: Path
+) -> None:
+    files = {
+        "mypy.ini": "[mypy]\nplugins = crashing_plugin.py\n",
+        "crashing_plugin.py": "def plugin(version):\n    raise RuntimeError('no')\n",
+        "a.py": "X = 1\n",
+    }
+    run = MypyGate().run(make_target(files, ("a.py",), shared_cache))
+    assert run.error is not None
+    assert run.error.startswith("mypy exited 2: ")
+    assert "Error calling the plugin(version) entry point of crashing_plugin.py" in run.error
+    assert "INTERNAL ERROR" in run.error
+    assert "JSON" not in run.error
+
+
+def test_a_usage_error_is_reported_in_mypys_own_words(
+    make_target: MakeTarget, shared_cache: Path
+) -> None:
+    files = {"mypy.ini": "[mypy]\npython_version = 2.7\n", "a.py": "X = 1\n"}
+    run = MypyGate().run(make_target(files, cache_dir=shared_cache))
+    assert run.error is not None
+    assert run.error.startswith("mypy exited 2: mypy: error: Mypy no longer supports")
+    assert "\n" not in run.error
+
+
+SCOPED = {
+    "src/pkg/__init__.py": "",
+    "src/pkg/core.py": "def f(x):\n    return x\n",
+    "tests/test_core.py": "def test_f():\n    pass\n",
+    "tests/typing/check_core.py": "def check(x):\n    return x\n",
+}
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        {"pyproject.toml": '[tool.mypy]\nstrict = true\nfiles = ["src", "tests/typing"]\n'},
+        {"setup.cfg": "[mypy]\nstrict = True\nfiles = src, tests/typing\n"},
+        {"mypy.ini": "[mypy]\nstrict = True\nfiles =\n    src,\n    tests/typing\n"},
+    ],
+)
+def test_only_changed_files_within_the_configured_files_are_checked(
+    make_target: MakeTarget, shared_cache: Path, config: dict[str, str]
+) -> None:
+    # flask's and click's layout: `files` leaves most of tests/ unchecked.
+    run = MypyGate().run(make_target({**SCOPED, **config}, tuple(SCOPED), shared_cache))
+    assert run.error is None
+    assert {(f.rule, f.path) for f in run.findings} == {
+        ("no-untyped-def", "src/pkg/core.py"),
+        ("no-untyped-def", "tests/typing/check_core.py"),
+    }
+
+
+def test_a_change_outside_the_configured_files_runs_no_mypy(
+    make_target: MakeTarget, empty_path: None
+) -> None:
+    config = {"pyproject.toml": '[tool.mypy]\nfiles = ["src"]\n'}
+    run = MypyGate().run(make_target({**SCOPED, **config}, ("tests/test_core.py",)))
+    assert (run.version, run.error, run.findings) == ("", None, ())  # mypy is not even there
+
+
+@pytest.mark.parametrize(
+    "exclude",
+    [
+        "exclude = '/test_[^/]*$'",
+        "exclude = ['^tests/test_', 'unrelated']",
+        "exclude = '''(?x)(\n    ^tests/test_.*\\.py$\n  | ^build/\n)'''",
+    ],
+)
+def test_what_exclude_excludes_is_not_checked(
+    make_target: MakeTarget, shared_cache: Path, exclude: str
+) -> None:
+    config = {"pyproject.toml": f"[tool.mypy]\nstrict = true\n{exclude}\n"}
+    run = MypyGate().run(make_target({**SCOPED, **config}, tuple(SCOPED), shared_cache))
+    assert run.error is None
+    assert {f.path for f in run.findings} == {"src/pkg/core.py", "tests/typing/check_core.py"}
+
+
+@pytest.mark.parametrize(
+    "layout",
+    [
+        # a package under src/: its __init__.py makes src/pkg/legacy.py the module pkg.legacy
+        {"pyproject.toml": '[tool.mypy]\nfiles = ["src"]\n', "src/pkg/__init__.py": ""},
+        # a namespace package: only the package base src/ makes it pkg.legacy, not src.pkg...
+        {
+            "pyproject.toml": (
+                '[tool.mypy]\nfiles = ["src"]\nexplicit_package_bases = true\nmypy_path = "src"\n'
+            )
+        },
+    ],
+)
+def test_per_module_overrides_apply_to_a_src_layout(
+    make_target: MakeTarget, shared_cache: Path, layout: dict[str, str]
+) -> None:
+    overrides = """\
+        disallow_untyped_defs = true
+
+        [[tool.mypy.overrides]]
+        module = "pkg.*"
+        disallow_untyped_defs = false
+        """
+    files = {
+        **layout,
+        "src/pkg/legacy.py": "def legacy(x):\n    return x\n",
+        "src/other/fresh.py": "def fresh(x):\n    return x\n",
+    }
+    files["pyproject.toml"] += dedent(overrides)
+    changed = ("src/pkg/legacy.py", "src/other/fresh.py")
+    run = MypyGate().run(make_target(files, changed, shared_cache))
+    assert run.error is None
+    assert {(f.rule, f.path) for f in run.findings} == {("no-untyped-def", "src/other/fresh.py")}
+
+
+def test_mypy_path_finds_the_projects_own_stubs(
+    make_target: MakeTarget, shared_cache: Path
+) -> None:
+    files = {
+        "mypy.ini": "[mypy]\nmypy_path = $MYPY_CONFIG_FILE_DIR/stubs\n",
+        "stubs/vendor_lib.pyi": "def scale(x: int) -> int: ...\n",
+        "app.py": "from vendor_lib import scale\n\nscale('2')\n",
+    }
+    run = MypyGate().run(make_target(files, ("app.py",), shared_cache))
+    assert run.error is None
+    assert {(f.rule, f.path, f.line) for f in run.findings} == {("arg-type", "app.py", 3)}
