@@ -35,11 +35,12 @@ class Finding:
     """One thing a tool found, in one shape for every tool.
 
     ``path`` is repository-relative with forward slashes; ``line`` and ``column`` are
-    1-based (0 when the tool gives none). ``fingerprint`` identifies the finding across
-    line shifts (rule + path + normalised line text + occurrence); gates leave it empty
-    and the comparison fills it in. ``anchor``, when a gate sets it, is fingerprinted in
-    place of the line's text: the pytest gate puts the test id there, so a failing test
-    is the same finding wherever its code moves.
+    1-based (0 when the tool gives none). ``fingerprint`` names the finding across line
+    shifts (rule + path + normalised line text + occurrence) and ``text_key`` is the same
+    without the occurrence; gates leave both empty and ``fingerprint_all`` fills them in
+    before the comparison. ``anchor``, when a gate sets it, is fingerprinted in place of
+    the line's text: the pytest gate puts the test id there, so a failing test is the same
+    finding wherever its code moves.
     """
 
     tool: str
@@ -51,6 +52,7 @@ class Finding:
     message: str
     fingerprint: str = ""
     anchor: str = ""
+    text_key: str = ""
 
 
 @dataclass(frozen=True)

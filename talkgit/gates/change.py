@@ -2,7 +2,8 @@
 
 This is what `talkgit check`, the runner, the hooks and `talkgit review` share: both
 sides are checked out in private worktrees (never the user's checkout), the base's
-findings are cached per base commit, and only what the change adds is judged.
+findings are cached per base commit, and only what the change adds is judged, with the
+change's diff saying where each head line was at the base.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING
 from talkgit.gates.base import Change, Target
 from talkgit.gates.commands import command_for
 from talkgit.git import worktrees
+from talkgit.git.diff import Hunk, line_hunks
 from talkgit.git.repo import GitRepo
 from talkgit.proc import StartedCommands
 from talkgit.testing.runs import repository_cache
@@ -110,7 +112,12 @@ def judge(
         base_cache=BaseCache(cache_root / "base"),
         base_key=_base_key(change),
         today=today,
+        hunks=lambda: _hunks(repo, change),
     )
+
+
+def _hunks(repo: GitRepo, change: Change) -> dict[str, tuple[Hunk, ...]]:
+    return line_hunks(repo, change.base, change.head, change.files) if change.base else {}
 
 
 def _target(

@@ -24,6 +24,7 @@ from talkgit.files import write_atomically
 from talkgit.gates.base import Finding, Gate, GateRun, Severity, Target, Verdict
 from talkgit.gates.compare import Comparison, new_findings
 from talkgit.gates.fingerprint import fingerprint_all, line_reader
+from talkgit.gates.lines import LineChanges
 from talkgit.gates.policy import (
     DEFAULT_POLICY,
     GatePolicy,
@@ -34,7 +35,7 @@ from talkgit.gates.policy import (
     verdict,
 )
 
-CACHE_FORMAT = 1  # bump when the cached record changes shape
+CACHE_FORMAT = 2  # bump when the cached record changes shape (2: findings have a text_key)
 
 
 @dataclass(frozen=True)
@@ -131,10 +132,11 @@ class _FindingRecord(BaseModel):
     message: str
     fingerprint: str
     anchor: str = ""
+    text_key: str
 
 
 class _RunRecord(BaseModel):
-    format: Literal[1]
+    format: Literal[2]
     tool: str
     version: str
     findings: list[_FindingRecord]
@@ -192,6 +194,7 @@ def evaluate(
     base_key: str | None = None,
     today: date,
     workers: int | None = None,
+    hunks: LineChanges | Callable[[], LineChanges] | None = None,
 ) -> GateReport:
     """Run ``gates`` on ``head`` and ``base`` in parallel and judge what the head added.
 
@@ -201,7 +204,10 @@ def evaluate(
     runs are cached in ``base_cache`` under ``base_key`` plus the gate's name when both
     are given; the key must change with the base commit and the files checked. A gate
     that raises is reported as a failed tool. ``workers`` caps the threads (default: one
-    per run).
+    per run). ``hunks``, the change's hunks per path (``talkgit.git.diff.line_hunks``) or
+    a callable that computes them, called at most once and only to compare with a base,
+    says where each head line was at the base; without it findings are paired by their
+    line's text (see ``compare``).
     """
     policy_of = [policies.get(gate.name, DEFAULT_POLICY) for gate in gates]
     active = [i for i, policy in enumerate(policy_of) if policy.mode != "off"]
@@ -212,12 +218,13 @@ def evaluate(
         if base is not None
     }
     results = [_skipped(gate, policy) for gate, policy in zip(gates, policy_of, strict=True)]
+    lines = _Lines(hunks)
     with ThreadPoolExecutor(max_workers=max(1, workers or len(active) + len(base_of))) as pool:
         heads = {i: pool.submit(_fingerprinted, gates[i], head) for i in active}
         bases = {i: pool.submit(side.run) for i, side in base_of.items()}
         for i in active:
             side = (base_of[i], bases[i]) if i in bases else None
-            results[i] = _judged(heads[i].result(), side, policy_of[i], waivers, today)
+            results[i] = _judged(heads[i].result(), side, policy_of[i], waivers, today, lines)
     return GateReport(
         gates=tuple(results),
         expired_waivers=expired_waivers(waivers, today),
@@ -231,6 +238,7 @@ def _judged(
     policy: GatePolicy,
     waivers: Sequence[Waiver],
     today: date,
+    lines: _Lines,
 ) -> GateResult:
     if base is None:
         return judge(head_run, None, policy, waivers, today)
@@ -238,7 +246,22 @@ def _judged(
     base_run, cached = job.result()
     if cached and head_run.error is None and base_run.version != head_run.version:
         base_run, cached = side.run(use_cache=False)  # the tool changed since it was cached
-    return judge(head_run, base_run, policy, waivers, today, base_cached=cached)
+    compared = head_run.error is None and base_run.error is None
+    hunks = lines() if compared else None
+    return judge(head_run, base_run, policy, waivers, today, base_cached=cached, hunks=hunks)
+
+
+class _Lines:
+    """The change's hunks, computed the first time a gate compares with its base."""
+
+    def __init__(self, hunks: LineChanges | Callable[[], LineChanges] | None) -> None:
+        self.source = hunks
+        self.hunks: LineChanges | None = None if callable(hunks) else hunks
+
+    def __call__(self) -> LineChanges | None:
+        if self.hunks is None and callable(self.source):
+            self.hunks = self.source()
+        return self.hunks
 
 
 @dataclass(frozen=True)
@@ -270,8 +293,12 @@ def judge(
     today: date,
     *,
     base_cached: bool = False,
+    hunks: LineChanges | None = None,
 ) -> GateResult:
-    """One gate's result from its fingerprinted runs at head and (when there is one) base."""
+    """One gate's result from its fingerprinted runs at head and (when there is one) base.
+
+    ``hunks`` are the change's, per path: where each head line was at the base.
+    """
     error = _error(head, base)
     if error is not None:
         return GateResult(
@@ -286,7 +313,7 @@ def judge(
     if base is None:
         split = Comparison(head.findings, (), ())
     else:
-        split = new_findings(base.findings, head.findings)
+        split = new_findings(base.findings, head.findings, hunks)
     new, waived_new = split_waived(_ordered(split.new), waivers, today)
     preexisting = _ordered(split.preexisting)
     waived_old: tuple[WaivedFinding, ...] = ()

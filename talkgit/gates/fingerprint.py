@@ -1,9 +1,12 @@
 """Fingerprints that survive line shifts: rule + path + normalised line text + occurrence.
 
-A finding's line number changes whenever code is added above it, so it cannot identify
-the finding between a base and a head. The text of its line, with whitespace collapsed,
-does not change; the occurrence (the n-th finding with the same rule, path and text,
-counted from the top of the file) tells identical lines apart.
+A finding's line number changes whenever code is added above it, so it cannot name the
+finding in reports that outlive one commit (SARIF, pull-request comments). The text of its
+line, with whitespace collapsed, does not change; the occurrence (the n-th finding with
+the same rule, path and text, counted from the top of the file) tells identical lines
+apart. The ``text_key`` leaves the occurrence out: comparing a head with its base pairs
+findings by it when the change's hunks cannot (see ``compare``), and an occurrence
+counted from the top shifts whenever an identical line is added above.
 """
 
 from __future__ import annotations
@@ -32,8 +35,15 @@ def fingerprint(rule: str, path: str, text: str, occurrence: int) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
+def text_key(rule: str, path: str, text: str) -> str:
+    """The hex sha256 of what a finding says about which text: its fingerprint less the
+    occurrence. ``text`` is normalised here."""
+    key = "\0".join((rule, path, normalise(text)))
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
 def fingerprint_all(findings: Iterable[Finding], read_line: ReadLine) -> tuple[Finding, ...]:
-    """``findings`` in the same order, each with its ``fingerprint`` set.
+    """``findings`` in the same order, each with its ``fingerprint`` and ``text_key`` set.
 
     The text is the finding's ``anchor`` when it has one, else its line as ``read_line``
     gives it. Occurrences are counted in (line, column) order, so they do not depend on
@@ -48,7 +58,9 @@ def fingerprint_all(findings: Iterable[Finding], read_line: ReadLine) -> tuple[F
         finding, text = given[index], texts[index]
         key = (finding.rule, finding.path, text)
         stamped[index] = replace(
-            finding, fingerprint=fingerprint(finding.rule, finding.path, text, seen[key])
+            finding,
+            fingerprint=fingerprint(*key, seen[key]),
+            text_key=text_key(*key),
         )
         seen[key] += 1
     return tuple(stamped[index] for index in range(len(given)))

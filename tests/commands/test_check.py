@@ -91,6 +91,19 @@ def test_a_commit_range_and_sarif_that_validates(tmp_path: Path) -> None:
     assert any(r["ruleId"] == "B602" for r in results)
 
 
+def test_a_range_reports_new_findings_on_the_added_lines(tmp_path: Path) -> None:
+    """An added `assert` above old identical ones is new there, not on the old lines."""
+    old = "def f(a):\n    assert a\n    return a\n\n\ndef g(a):\n    assert a\n"
+    repo = make_repo(tmp_path / "r", {"m.py": old, ".talkgit.toml": 'check_gates = ["bandit"]\n'})
+    base = git(repo, "rev-parse", "HEAD").strip()
+    commit_file(repo, "m.py", "def e(a):\n    assert a\n\n\n" + old)
+    code, text = _check(repo, base=base, head="HEAD", output_format="json")
+    (bandit,) = json.loads(text)["gates"]
+    assert [(f["rule"], f["line"]) for f in bandit["new"]] == [("B101", 2)]
+    assert [f["line"] for f in bandit["preexisting"]] == [6, 11]
+    assert code == exit_codes.OK  # B101 is low, below bandit's default threshold
+
+
 def test_a_crashing_tool_is_an_error_never_a_pass(tmp_path: Path) -> None:
     repo = make_repo(
         tmp_path / "r",

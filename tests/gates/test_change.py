@@ -115,3 +115,63 @@ def test_mypy_starts_early_on_the_files_its_gate_checks(tmp_path: Path) -> None:
     finally:
         head_start.close()
     assert [(g.tool, g.verdict, g.new) for g in report.gates] == [("mypy", "pass", ())]
+
+
+# --- findings where they are: the change's diff places them -----------------------------------
+
+GUARDED = "def {name}(x):\n    try:\n        return x()\n    except Exception:\n        pass\n"
+RUFF = '[tool.ruff.lint]\nselect = ["EXE", "E501"]\n'
+
+
+def _base(tmp_path: Path, files: dict[str, str]) -> tuple[Path, str]:
+    path = make_repo(tmp_path / "r", {"pyproject.toml": RUFF, **files})
+    return path, git(path, "rev-parse", "HEAD").strip()
+
+
+def _new(repo: Path, base: str, gate: str) -> tuple[list[tuple[str, int]], list[str]]:
+    """The new findings of ``gate`` from ``base`` to HEAD, as ``talkgit check`` judges them,
+    and the rules of the pre-existing ones."""
+    head = git(repo, "rev-parse", "HEAD").strip()
+    files = tuple(git(repo, "diff", "--name-only", base, head).split())
+    report = _judge(GitRepo.discover(repo), Change(head, base, files), [gate])
+    (result,) = report.gates
+    assert result.error is None
+    return [(f.rule, f.line) for f in result.new], [f.rule for f in result.preexisting]
+
+
+def test_a_guard_added_above_an_identical_one_is_new_where_it_was_added(tmp_path: Path) -> None:
+    """requests: the new `except: pass` and `assert` were reported on the old lines below."""
+    old = "\n\n".join(GUARDED.format(name=n) for n in ("a", "b")) + "\n\nassert A\n"
+    repo, base = _base(tmp_path, {"m.py": old})
+    commit_file(repo, "m.py", GUARDED.format(name="n") + "\n\nassert A\n\n\n" + old)
+    hunks = [line for line in git(repo, "diff", "-U0", base).splitlines() if line[:2] == "@@"]
+    assert hunks == ["@@ -0,0 +1,10 @@"]
+    assert _new(repo, base, "bandit") == ([("B110", 4), ("B101", 8)], ["B110", "B110", "B101"])
+
+
+def test_a_whole_file_finding_on_an_edited_first_line_is_not_new(tmp_path: Path) -> None:
+    repo, _ = _base(tmp_path, {"tool.py": "import os\n"})
+    (repo / "tool.py").chmod(0o755)
+    git(repo, "add", "tool.py")
+    git(repo, "commit", "-q", "-m", "executable, without a shebang")  # ruff's EXE002, line 1
+    base = git(repo, "rev-parse", "HEAD").strip()
+    commit_file(repo, "tool.py", "import sys\n")
+    assert _new(repo, base, "ruff") == ([], ["EXE002"])
+    commit_file(repo, "tool.py", '"""A tool."""\nimport sys\n')  # and a line above line 1
+    assert _new(repo, base, "ruff") == ([], ["EXE002"])
+
+
+def test_an_edited_line_is_new_when_the_tool_says_something_new(tmp_path: Path) -> None:
+    long = "X = '" + "x" * 100 + "'\n"
+    repo, base = _base(tmp_path, {"m.py": "A = 1\n" + long})
+    commit_file(repo, "m.py", "A = 1\n" + long.replace("X", "Y"))  # still 106 characters
+    assert _new(repo, base, "ruff") == ([], ["E501"])
+    commit_file(repo, "m.py", "A = 1\n" + long.replace("x" * 100, "x" * 120))
+    assert _new(repo, base, "ruff") == ([("E501", 2)], [])
+
+
+def test_code_moved_within_a_file_keeps_its_findings(tmp_path: Path) -> None:
+    first, second = GUARDED.format(name="a"), GUARDED.format(name="b")
+    repo, base = _base(tmp_path, {"m.py": first + "\n\nX = 1\n\n\n" + second})
+    commit_file(repo, "m.py", second + "\n\nX = 1\n\n\n" + first)
+    assert _new(repo, base, "bandit") == ([], ["B110", "B110"])

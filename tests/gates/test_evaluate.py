@@ -6,6 +6,7 @@ import json
 import shutil
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -16,8 +17,10 @@ from talkgit import exit_codes
 from talkgit.errors import ToolError
 from talkgit.gates.base import Finding, Gate, GateRun, Severity, Target
 from talkgit.gates.evaluate import BaseCache, GateReport, evaluate
+from talkgit.gates.lines import LineChanges
 from talkgit.gates.placeholder import PlaceholderGate
 from talkgit.gates.policy import GatePolicy, Waiver
+from talkgit.git.diff import Hunk
 
 TODAY = date(2026, 6, 1)
 
@@ -120,6 +123,7 @@ def check(
     base_cache: BaseCache | None = None,
     base_key: str | None = None,
     workers: int | None = None,
+    hunks: LineChanges | Callable[[], LineChanges] | None = None,
 ) -> GateReport:
     head, base = trees
     return evaluate(
@@ -132,6 +136,7 @@ def check(
         base_key=base_key,
         today=TODAY,
         workers=workers,
+        hunks=hunks,
     )
 
 
@@ -146,6 +151,37 @@ def test_only_new_findings_block(trees: tuple[Target, Target]) -> None:
     assert report.blocking and not report.tool_failed
     assert report.exit_code == exit_codes.FAILURE
     assert report.compared_to_base and report.expired_waivers == ()
+
+
+# The change in ``trees`` as `git diff -U0` gives it: a docstring on top, code at the end.
+HUNKS = {"pkg/legacy.py": (Hunk(0, 0, 1, 1), Hunk(8, 0, 10, 6)), "pkg/other.py": ()}
+
+
+def test_hunks_are_computed_once_and_only_to_compare(trees: tuple[Target, Target]) -> None:
+    calls: list[int] = []
+
+    def hunks() -> LineChanges:
+        calls.append(1)
+        return HUNKS
+
+    report = check([GrepGate(), PlaceholderGate()], trees, hunks=hunks)
+    grep, placeholder = report.gates
+    assert [(f.path, f.line) for f in grep.new] == [("pkg/legacy.py", 11)]
+    assert [(f.rule, f.line) for f in placeholder.new] == [("stub", 14)]
+    assert calls == [1]
+    check([GrepGate()], (trees[0], None), hunks=hunks)
+    check([BrokenGate()], trees, hunks=hunks)
+    assert calls == [1]  # no base, or no run to compare: the diff is not needed
+
+
+def test_hunks_place_a_finding_added_above_its_twin(trees: tuple[Target, Target]) -> None:
+    head, _ = trees
+    (head.root / "pkg" / "legacy.py").write_text("x = eval(a)\n" + LEGACY)
+    on_top = {"pkg/legacy.py": (Hunk(0, 0, 1, 1),), "pkg/other.py": ()}
+    (by_text,) = check([GrepGate()], trees).gates
+    (by_lines,) = check([GrepGate()], trees, hunks=on_top).gates
+    assert [f.line for f in by_text.new] == [4]  # the old `x = eval(a)`, one line down
+    assert [f.line for f in by_lines.new] == [1]
 
 
 def test_a_clean_change_to_a_legacy_tree_passes(trees: tuple[Target, Target]) -> None:
@@ -342,8 +378,22 @@ def test_an_unreadable_cache_entry_is_a_miss(tmp_path: Path) -> None:
 
 def test_cache_round_trip_keeps_every_field(tmp_path: Path) -> None:
     cache = BaseCache(tmp_path)
-    finding = Finding("pytest", "pytest:failed", Severity.HIGH, "t.py", 3, 0, "m", "f" * 64, "t::x")
+    finding = Finding(
+        "pytest", "pytest:failed", Severity.HIGH, "t.py", 3, 0, "m", "f" * 64, "t::x", "k" * 64
+    )
     run = GateRun("pytest", "8.3", (finding,), 1.5, None, {"tests": 12})
     cache.put("../../escape", run)  # any text is a key; it never names a path
     assert cache.get("../../escape") == run
     assert [p.parent for p in tmp_path.rglob("*.json")] == [tmp_path]
+
+
+def test_an_entry_from_before_text_keys_is_a_miss(tmp_path: Path) -> None:
+    cache = BaseCache(tmp_path)
+    finding = Finding("grep", "G1", Severity.LOW, "m.py", 1, 1, "hit", "f" * 64, "", "k" * 64)
+    cache.put("key", GateRun("grep", "1.0", (finding,)))
+    (entry,) = tmp_path.iterdir()
+    record = json.loads(entry.read_text())
+    for item in record["findings"]:
+        del item["text_key"]
+    entry.write_text(json.dumps({**record, "format": 1}))
+    assert cache.get("key") is None

@@ -14,6 +14,7 @@ from talkgit.gates.fingerprint import (
     fingerprint_all,
     line_reader,
     normalise,
+    text_key,
 )
 
 
@@ -65,6 +66,15 @@ def test_identical_lines_are_told_apart_by_occurrence(tmp_path: Path) -> None:
     assert second == fingerprint("E1", "mod.py", "assert x", 1)
 
 
+def test_the_text_key_is_the_fingerprint_without_the_occurrence(tmp_path: Path) -> None:
+    (tmp_path / "mod.py").write_text("assert x\n  assert  x\nassert y\n")
+    keys = [
+        f.text_key for f in fingerprint_all([finding(n) for n in (1, 2, 3)], line_reader(tmp_path))
+    ]
+    assert keys[0] == keys[1] == text_key("E1", "mod.py", "assert x") != keys[2]
+    assert keys[0] != fingerprint("E1", "mod.py", "assert x", 0)
+
+
 def test_occurrences_follow_the_file_not_the_order_the_tool_reported(tmp_path: Path) -> None:
     (tmp_path / "mod.py").write_text("assert x\nassert x\n")
     in_order = prints(tmp_path, [finding(1), finding(2)])
@@ -85,7 +95,7 @@ def test_fingerprinting_keeps_everything_else(tmp_path: Path) -> None:
     (tmp_path / "mod.py").write_text("x\n")
     original = finding(1)
     (stamped,) = fingerprint_all([original], line_reader(tmp_path))
-    assert replace(stamped, fingerprint="") == original
+    assert replace(stamped, fingerprint="", text_key="") == original
 
 
 def test_line_zero_and_missing_files_fingerprint_with_empty_text(tmp_path: Path) -> None:

@@ -29,7 +29,7 @@ DOCS = Path(__file__).parents[2] / "docs" / "gates.md"
 
 def finding(
     line: int,
-    rule: str = "S307",
+    rule: str = "B307",
     severity: Severity = Severity.MEDIUM,
     path: str = "pkg/mod.py",
     message: str = "Use of possibly insecure function - consider using safer ast.literal_eval.",
@@ -67,7 +67,7 @@ def test_text_has_a_line_per_gate_then_its_findings() -> None:
     assert lines[0].startswith("bandit 1.7.9  fail ")
     assert "2 new, 1 pre-existing, 2 fixed, 1 waived  0.42 s" in lines[0]
     assert lines[1] == (
-        "  pkg/mod.py:12:5: S307 [medium] Use of possibly insecure function - consider using "
+        "  pkg/mod.py:12:5: B307 [medium] Use of possibly insecure function - consider using "
         "safer ast.literal_eval."
     )
     assert lines[2] == "  pkg/mod.py:30:5: B311 [low, below threshold] random is not for @security"
@@ -92,7 +92,7 @@ def test_text_lists_preexisting_findings_when_they_are_judged() -> None:
     )
     text = render_text(GateReport((judged,)))
     assert "0 new, 1 pre-existing (judged too)" in text
-    assert "  pkg/mod.py:9:5: S307 [pre-existing, medium] " in text
+    assert "  pkg/mod.py:9:5: B307 [pre-existing, medium] " in text
     assert text.endswith("result: fail (blocking new findings: ruff)\n")
 
 
@@ -135,7 +135,7 @@ def test_json_shape() -> None:
     assert [f["decisive"] for f in bandit["new"]] == [True, False]
     assert bandit["new"][0] == {
         "tool": "bandit",
-        "rule": "S307",
+        "rule": "B307",
         "severity": "medium",
         "path": "pkg/mod.py",
         "line": 12,
@@ -194,7 +194,7 @@ def test_markdown_lists_new_findings_errors_waivers_and_expired_waivers() -> Non
     assert "- **mypy**: `` `mypy` is not installed or not on PATH ``" in text
     assert "#### bandit: findings" in text
     assert (
-        "- `pkg/mod.py:12:5` **S307** (medium): `Use of possibly insecure function - "
+        "- `pkg/mod.py:12:5` **B307** (medium): `Use of possibly insecure function - "
         "consider using safer ast.literal_eval.`"
     ) in text
     assert (
@@ -219,7 +219,7 @@ def test_markdown_caps_the_findings_per_gate() -> None:
     waived = tuple(WaivedFinding(finding(n, "B603"), WAIVER) for n in range(MARKDOWN_LIMIT + 3))
     result = GateResult("bandit", "1", "fail", GatePolicy(), new=many, waived=waived)
     text = render_markdown(GateReport((result,)))
-    assert text.count("**S307**") == MARKDOWN_LIMIT
+    assert text.count("**B307**") == MARKDOWN_LIMIT
     assert text.count("`B603`") == MARKDOWN_LIMIT
     assert "- … and 7 more" in text and "- … and 3 more" in text
 

@@ -29,7 +29,7 @@ def valid(log: dict[str, Any]) -> dict[str, Any]:
 
 def finding(
     line: int,
-    rule: str = "S307",
+    rule: str = "B307",
     severity: Severity = Severity.MEDIUM,
     path: str = "pkg/mod.py",
     column: int = 5,
@@ -108,16 +108,16 @@ def test_a_failed_tool_is_an_unsuccessful_invocation() -> None:
 def test_rules_are_listed_once_and_results_point_at_them() -> None:
     run = to_sarif(REPORT)["runs"][0]
     rules = [rule["id"] for rule in run["tool"]["driver"]["rules"]]
-    assert rules == ["B311", "B603", "S307"]
+    assert rules == ["B307", "B311", "B603"]
     for result in run["results"]:
         assert rules[result["ruleIndex"]] == result["ruleId"]
 
 
 def test_results_carry_location_level_and_our_fingerprint() -> None:
     first = to_sarif(REPORT)["runs"][0]["results"][0]
-    assert first["ruleId"] == "S307"
+    assert first["ruleId"] == "B307"
     assert first["level"] == "error"
-    assert first["message"] == {"text": "S307 here"}
+    assert first["message"] == {"text": "B307 here"}
     assert first["locations"] == [
         {
             "physicalLocation": {
