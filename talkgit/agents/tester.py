@@ -11,7 +11,7 @@ from __future__ import annotations
 from talkgit.agents.base import StepContext, StepOutcome
 from talkgit.git import worktrees
 from talkgit.testing.junit import TestCase
-from talkgit.testing.runs import repository_cache, tested
+from talkgit.testing.runs import repository_cache, run_for_tree
 from talkgit.testing.suite import SuiteRun
 from talkgit.testing.verdict import TestVerdict, compare
 
@@ -43,7 +43,7 @@ class TesterAgent:
 def _tested(context: StepContext, commit: str, worktree: str) -> SuiteRun:
     repo = context.repo
     root = worktrees.materialize(repo, worktree, commit)
-    run, _ = tested(
+    run, _ = run_for_tree(
         root,
         repo.tree_of(commit),
         context.settings.test_command,

@@ -15,7 +15,7 @@ from talkgit.errors import ToolError
 from talkgit.gates.base import Finding, GateRun, Severity, Target
 from talkgit.gates.tools import tool_version
 from talkgit.testing.junit import TestCase
-from talkgit.testing.runs import tested
+from talkgit.testing.runs import run_for_tree
 from talkgit.testing.suite import NO_TESTS_COLLECTED, SuiteRun, runs_pytest
 
 TESTS_RAN = (0, 1, 2)  # passed, some failed, interrupted (e.g. a test file that cannot import)
@@ -52,7 +52,7 @@ class PytestGate:
             version = tool_version(self.python, "-m", "pytest")
         except (ToolError, OSError) as exc:
             return GateRun(self.name, "", duration_s=time.perf_counter() - started, error=str(exc))
-        suite, _ = tested(
+        suite, _ = run_for_tree(
             target.root,
             target.tree,
             command,

@@ -47,7 +47,7 @@ def repository_cache(private_dir: Path) -> Path:
     return private_dir / "cache" / "tests"
 
 
-def tested(
+def run_for_tree(
     root: Path,
     tree: str,
     command: Sequence[str],
