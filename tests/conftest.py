@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -35,6 +36,11 @@ def pinned_git_identity(
         monkeypatch.setenv(f"GIT_{role}_DATE", "2026-01-01T00:00:00+00:00")
     for name in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "TALKGIT_CHECK_SERVER"):
         monkeypatch.delenv(name, raising=False)
+    # talkgit's private worktrees live in the temporary directory: one per test, so they go
+    # with the test's other files instead of piling up in the machine's.
+    temporary = tmp_path_factory.mktemp("tmp")
+    monkeypatch.setenv("TMPDIR", str(temporary))
+    monkeypatch.setattr(tempfile, "tempdir", str(temporary))
     yield
 
 

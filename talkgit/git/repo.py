@@ -161,7 +161,8 @@ class GitRepo:
 
     @property
     def private_dir(self) -> Path:
-        """``.git/talkgit``: talkgit's own files (worktrees, caches, locks)."""
+        """``.git/talkgit``: talkgit's own files (caches, locks; worktrees live elsewhere,
+        see ``talkgit.git.worktrees``)."""
         return self.common_dir / "talkgit"
 
     @property

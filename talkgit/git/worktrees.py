@@ -1,17 +1,29 @@
-"""Private worktrees under ``.git/talkgit/worktrees/`` for tools that need files on disk.
+"""Private worktrees for tools that need files on disk, outside the user's checkout.
 
 They are real, detached git worktrees (so tools that call git inside them work), created
 once per name, moved to the commit asked for, and removed on request. The user's own
 working tree is never used.
+
+They live in ``talkgit-<uid>/worktrees/<repository>/`` in the system's temporary
+directory, a directory only this user can open, not under ``.git/``: ruff and pytest
+look for their configuration in every directory above the files they check, and from
+inside ``.git/talkgit/`` they found the user's checkout's — the head's rules applied to a
+base with none of its own, and files under ``.git`` were excluded by them, so a base
+checked there had no findings and every old one looked new.
 """
 
 from __future__ import annotations
 
+import hashlib
+import os
 import shutil
+import tempfile
 from pathlib import Path
 
+from talkgit.errors import RepositoryError
 from talkgit.git.repo import GitRepo
 from talkgit.proc import cmd_output, environ_without
+from talkgit.userdirs import private_temp_directory
 
 # Hooks export these; inside our worktree they would point git back at the user's checkout.
 _GIT_LOCATION_VARIABLES = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_PREFIX")
@@ -23,7 +35,20 @@ def _git(repo_dir: Path, *args: str) -> str:
 
 
 def worktree_path(repo: GitRepo, name: str) -> Path:
-    return repo.private_dir / "worktrees" / name
+    """Where the worktree ``name`` of ``repo`` lives (whether or not it exists yet)."""
+    return worktrees_root(repo) / name
+
+
+def worktrees_root(repo: GitRepo) -> Path:
+    """This repository's folder of private worktrees, one per repository on the machine."""
+    private = private_temp_directory()
+    if private is None:
+        raise RepositoryError(
+            f"cannot keep worktrees in {tempfile.gettempdir()}: its talkgit-{os.getuid()} "
+            "folder is someone else's or cannot be made; set TMPDIR to a folder of your own"
+        )
+    key = hashlib.sha256(str(repo.common_dir.resolve()).encode()).hexdigest()[:16]
+    return Path(private) / "worktrees" / key
 
 
 def materialize(repo: GitRepo, name: str, commit: str) -> Path:

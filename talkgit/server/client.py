@@ -97,19 +97,11 @@ def _configured(directory: str) -> bool:
 
 def socket_path() -> str | None:
     """Where the server for this code listens; None when no private directory can be had."""
-    runtime = os.environ.get("XDG_RUNTIME_DIR")
-    if runtime:
-        directory = os.path.join(runtime, "talkgit")
-    else:
-        import tempfile
+    from talkgit.userdirs import private_directory, private_temp_directory
 
-        directory = os.path.join(tempfile.gettempdir(), f"talkgit-{os.getuid()}")
-    try:
-        os.makedirs(directory, mode=0o700, exist_ok=True)
-        status = os.stat(directory)
-    except OSError:
-        return None
-    if status.st_uid != os.getuid() or status.st_mode & 0o077:
+    runtime = os.environ.get("XDG_RUNTIME_DIR")
+    directory = private_directory(runtime, "talkgit") if runtime else private_temp_directory()
+    if directory is None:
         return None  # someone else could reach the socket: run without the server
     return os.path.join(directory, f"check-{code_fingerprint()}.sock")
 

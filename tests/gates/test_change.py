@@ -175,3 +175,32 @@ def test_code_moved_within_a_file_keeps_its_findings(tmp_path: Path) -> None:
     repo, base = _base(tmp_path, {"m.py": first + "\n\nX = 1\n\n\n" + second})
     commit_file(repo, "m.py", second + "\n\nX = 1\n\n\n" + first)
     assert _new(repo, base, "bandit") == ([], ["B110", "B110"])
+
+
+# --- each side is judged by its own configuration, not the checkout's ------------------------
+
+
+def test_a_base_without_configuration_is_not_judged_by_the_checkouts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # flask 3.0.0 had no ruff configuration and 3.0.3 has one: checked inside the checkout,
+    # the base took the head's (whose project root excluded everything under .git), had no
+    # findings, and every old finding looked new. pytest climbed to the checkout's too.
+    monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
+    path = make_repo(
+        tmp_path / "r",
+        {"a.py": "import os\n", "test_a.py": "def test_old_failure():\n    assert False\n"},
+    )
+    base = git(path, "rev-parse", "HEAD").strip()
+    config = (
+        '[tool.ruff.lint]\nselect = ["F"]\n'
+        '[tool.pytest.ini_options]\naddopts = "-k not_test_old_failure"\n'
+    )
+    commit_file(path, "pyproject.toml", config)
+    head = commit_file(path, "a.py", "import os\nimport sys\n")
+    change = Change(head, base, ("a.py", "pyproject.toml"))
+    report = _judge(GitRepo.discover(path), change, ["ruff", "pytest"])
+    ruff, tests = report.gates
+    assert [f.line for f in ruff.new] == [2] and [f.line for f in ruff.preexisting] == [1]
+    # At the base its own (default) settings ran the test and it failed; the head skips it.
+    assert (tests.verdict, tests.fixed, tests.new) == ("pass", 1, ())

@@ -20,7 +20,9 @@ def test_materialize_creates_reuses_and_removes(repo: Path) -> None:
         message="c\n",
     )
     path = worktrees.materialize(opened, "gates", first)
-    assert path.is_relative_to(repo / ".git" / "talkgit")
+    # Outside the checkout: tools that look up for configuration must not find the user's.
+    assert not path.resolve().is_relative_to(repo.resolve())
+    assert (path.parent.parent.parent.stat().st_mode & 0o777) == 0o700
     assert (path / "pkg" / "mod.py").read_text() == "X = 1\n"
     (path / "junk.pyc").write_text("left by a tool")
 
