@@ -6,12 +6,13 @@
 had: no network, no such release. ``require_sdist`` skips the test instead.
 
 The cache is ``$TALKGIT_TEST_CACHE``, else ``~/.cache/talkgit-tests``, both read when this
-module is imported: tests/conftest.py gives every test a HOME of its own, and a cache
-there would be thrown away with it.
+module is imported, so import it at the top of a test module: tests/conftest.py gives
+every test a HOME of its own, and a cache there would be thrown away with it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import sys
@@ -39,26 +40,24 @@ DOWNLOAD_TIMEOUT = 180.0  # seconds for the whole `pip download`
 def sdist_tree(name: str, version: str, cache: Path = CACHE_DIR) -> Path | None:
     """The unpacked sdist of ``name==version``, downloaded into ``cache`` on first use."""
     tree = cache / "sdists" / f"{_normalized(name)}-{version}"
-    if not tree.is_dir():
+    if tree.is_dir():
+        return tree
+    # An unwritable cache is one more way of not having the sdist.
+    with contextlib.suppress(OSError):
         tree.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=tree.parent, prefix=".download-") as scratch:
             root = _download_and_unpack(name, version, Path(scratch))
-            if root is None:
-                return None
-            # A rename is atomic: when a parallel run got there first, its tree is as good.
-            try:
+            if root is not None:
+                # Atomic: when a parallel run got there first, its tree is as good.
                 root.rename(tree)
-            except OSError:
-                if not tree.is_dir():
-                    return None
-    return tree
+    return tree if tree.is_dir() else None
 
 
 def require_sdist(name: str, version: str) -> Path:
     """``sdist_tree``, or skip the calling test with the reason."""
     tree = sdist_tree(name, version)
     if tree is None:
-        pytest.skip(f"could not download the sdist of {name}=={version} (offline?)")
+        pytest.skip(f"no sdist of {name}=={version}: offline, or {CACHE_DIR} is not writable")
     return tree
 
 
