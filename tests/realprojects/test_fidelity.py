@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 
 from tests.support.fidelity import PROJECTS, TOOLS, ProjectCheck, check_project
+from tests.support.sdists import CACHE_DIR
 
 
 @pytest.fixture(scope="module", params=PROJECTS, ids=[project.id for project in PROJECTS])
@@ -19,7 +20,8 @@ def checked(
     project = request.param
     result = check_project(project, tmp_path_factory.mktemp(project.id))
     if result is None:
-        pytest.skip(f"cannot download {project.name}'s source distributions from the registry")
+        versions = f"{project.name} {project.base} and {project.head}"
+        pytest.skip(f"no sdists of {versions}: registry unreachable, or {CACHE_DIR} unwritable")
     return result
 
 
