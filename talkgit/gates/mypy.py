@@ -1,7 +1,10 @@
 """The mypy gate: type-check the changed files (mypy follows their imports) from mypy's JSON.
 
 Only the changed files the project's own ``mypy`` checks, as it checks them: see
-``talkgit.gates.mypy_scope``.
+``talkgit.gates.mypy_scope``. mypy also reports errors in the modules it follows imports
+into; those are the imported modules' own (a module cannot break what it imports), so
+only findings in the files checked are kept: otherwise a change that adds an import
+would be blamed for every old error of the module it imports.
 
 mypy keeps an incremental cache under the target's cache directory, so a second run on a
 tree that barely changed re-checks only what did.
@@ -47,11 +50,12 @@ class MypyGate:
     name = "mypy"
 
     def run(self, target: Target) -> GateRun:
+        checked = frozenset(commands.mypy_files(target))
         return run_on_python_files(
             self.name,
             target,
             functools.partial(commands.mypy, target),
-            functools.partial(_read, root=target.root),
+            functools.partial(_read, root=target.root, checked=checked),
             select=commands.mypy_files,
         )
 
@@ -63,7 +67,9 @@ class _Printed(NamedTuple):
     text: list[str]
 
 
-def _read(output: Output, root: Path) -> tuple[tuple[Finding, ...], str | None]:
+def _read(
+    output: Output, root: Path, checked: frozenset[str]
+) -> tuple[tuple[Finding, ...], str | None]:
     # mypy reads a broken configuration file with a complaint on stderr and goes on with
     # its defaults: a run on the wrong settings cannot be trusted.
     config_problem = _config_problem(output.stderr)
@@ -77,7 +83,8 @@ def _read(output: Output, root: Path) -> tuple[tuple[Finding, ...], str | None]:
     problem = _stopped(output.returncode, errors, printed.text)
     if problem:
         return (), problem
-    return tuple(_finding(m, root) for m in errors), None
+    findings = (_finding(message, root) for message in errors)
+    return tuple(finding for finding in findings if finding.path in checked), None
 
 
 def _printed(output: Output) -> _Printed:
