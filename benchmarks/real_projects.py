@@ -31,7 +31,7 @@ COUNTS = ("agree", "missed", "invented", "wrongly new", "not new")
 def measure(check: ProjectCheck, scratch: Path) -> tuple[float, float]:
     """Warm times: talkgit check and the tools by hand, each run a second time."""
     talkgit = talkgit_check(check.change).seconds
-    stock = by_hand(check.project, check.head_tree, scratch / "head-cache").seconds
+    stock = by_hand(check.head_tree, check.change, scratch / "head-cache").seconds
     return talkgit, stock
 
 

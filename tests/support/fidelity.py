@@ -6,7 +6,10 @@ it, on a plain export of each commit, and never looks at talkgit's code:
 
 - ruff: ``ruff check`` in the project's root (``--no-fix``: some projects set ``fix = true``);
 - mypy: ``mypy`` with no file arguments when the project's configuration names ``files``,
-  else on the project's package(s), as the project's own tox or Makefile does;
+  its declared scope; a project that declares none (its scope lives in a tox or Makefile
+  line talkgit does not read) is checked the way a developer checks a change by hand: on
+  each top-level folder (or root file) that holds a changed Python file, mypy crawling
+  them itself;
 - bandit: ``bandit -r .``, with ``-c pyproject.toml`` when it has a ``[tool.bandit]`` table.
 
 Findings are compared as (rule, path, line), counted with multiplicity:
@@ -28,6 +31,7 @@ the environment running the test; talkgit's mypy runs in the same one, so both a
 from __future__ import annotations
 
 import collections
+import configparser
 import json
 import os
 import re
@@ -61,8 +65,6 @@ class Project(NamedTuple):
     name: str
     base: str
     head: str
-    mypy_args: tuple[str, ...]
-    """What the project hands mypy; empty when its configuration names ``files``."""
 
     @property
     def id(self) -> str:
@@ -71,13 +73,13 @@ class Project(NamedTuple):
 
 PROJECTS = (
     # mypy `files` in pyproject (the head adds tests/typing); strict at the head.
-    Project("flask", "3.0.0", "3.0.3", ()),
-    # .pyi stubs beside the modules; mypy configured in setup.cfg, run on the package.
-    Project("more-itertools", "10.2.0", "10.3.0", ("more_itertools",)),
-    # No mypy configuration: mypy on the package, with its defaults.
-    Project("requests", "2.28.2", "2.31.0", ("requests",)),
+    Project("flask", "3.0.0", "3.0.3"),
+    # .pyi stubs beside the modules; mypy configured in setup.cfg, without `files`.
+    Project("more-itertools", "10.2.0", "10.3.0"),
+    # No mypy configuration: mypy with its defaults.
+    Project("requests", "2.28.2", "2.31.0"),
     # Two packages with .pyi stubs, a src layout, ruff's select = ["ALL"].
-    Project("attrs", "23.2.0", "24.2.0", ("src/attr", "src/attrs")),
+    Project("attrs", "23.2.0", "24.2.0"),
 )
 
 
@@ -224,8 +226,8 @@ def export(repo: Path, commit: str, destination: Path) -> Path:
     return destination
 
 
-def by_hand_commands(project: Project, tree: Path, cache: Path) -> dict[str, list[str]]:
-    """Each tool's command line the way ``project`` runs it, writing caches under ``cache``."""
+def by_hand_commands(tree: Path, change: Change, cache: Path) -> dict[str, list[str]]:
+    """Each tool's command line the way the project runs it, writing caches under ``cache``."""
     bandit_config = ["-c", "pyproject.toml"] if _has_bandit_table(tree) else []
     return {
         "ruff": [
@@ -234,10 +236,34 @@ def by_hand_commands(project: Project, tree: Path, cache: Path) -> dict[str, lis
         ],
         "mypy": [
             *("mypy", "-O", "json", "--no-error-summary", "--cache-dir", str(cache / "mypy")),
-            *project.mypy_args,
+            *mypy_arguments(tree, change),
         ],
         "bandit": ["bandit", "-r", ".", "-f", "json", "-q", *bandit_config],
     }
+
+
+def mypy_arguments(tree: Path, change: Change) -> list[str]:
+    """None when the project's mypy configuration names ``files``; else the top-level
+    folders and root files of ``tree`` that hold the change's Python files."""
+    if _names_mypy_files(tree):
+        return []
+    tops = {Path(path).parts[0] for path in change.added if path.endswith((".py", ".pyi"))}
+    return sorted(top for top in tops if (tree / top).exists())
+
+
+def _names_mypy_files(tree: Path) -> bool:
+    pyproject = tree / "pyproject.toml"
+    if pyproject.is_file():
+        mypy = tomllib.loads(pyproject.read_text(encoding="utf-8")).get("tool", {}).get("mypy")
+        if isinstance(mypy, dict) and "files" in mypy:
+            return True
+    for name, section in (("mypy.ini", "mypy"), (".mypy.ini", "mypy"), ("setup.cfg", "mypy")):
+        parser = configparser.ConfigParser()
+        if (tree / name).is_file():
+            parser.read(tree / name, encoding="utf-8")
+            if parser.has_option(section, "files"):
+                return True
+    return False
 
 
 def _has_bandit_table(tree: Path) -> bool:
@@ -253,11 +279,11 @@ class ByHand(NamedTuple):
     """The wall time of the three tools, one after another."""
 
 
-def by_hand(project: Project, tree: Path, cache: Path) -> ByHand:
+def by_hand(tree: Path, change: Change, cache: Path) -> ByHand:
     """Every finding each tool reports by hand on ``tree``, one tool after another."""
     findings = {}
     started = time.perf_counter()
-    for tool, command in by_hand_commands(project, tree, cache).items():
+    for tool, command in by_hand_commands(tree, change, cache).items():
         done = run(*command, cwd=tree)
         findings[tool] = tuple(READERS[tool](done, tree))
     return ByHand(findings, time.perf_counter() - started)
@@ -409,11 +435,10 @@ def check_project(project: Project, scratch: Path) -> ProjectCheck | None:
     if trees[0] is None or trees[1] is None:
         return None
     change = commit_versions(trees[0], trees[1], scratch / "repo")
-    base = by_hand(
-        project, export(change.repo, change.base, scratch / "base"), scratch / "base-cache"
-    )
+    base_tree = export(change.repo, change.base, scratch / "base")
+    base = by_hand(base_tree, change, scratch / "base-cache")
     head_tree = export(change.repo, change.head, scratch / "head")
-    head = by_hand(project, head_tree, scratch / "head-cache")
+    head = by_hand(head_tree, change, scratch / "head-cache")
     checked = talkgit_check(change)
     comparisons = {
         tool: compare(
