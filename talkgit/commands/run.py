@@ -150,9 +150,11 @@ def run(
     if mode == "dry-run":
         return _dry_run(session, record, as_json, out)
     record = record.model_copy(update={"mode": mode})
-    ledger = create_run(session.repo, record)
-    runner = session.runner(ledger, record, LedgerCache(ledger))
+    # Locked before the run's refs are written: a kill while git holds their lock files
+    # leaves a dead driver's run lock, and `resume` then clears those lock files too.
     with RunLock(session.repo, record.run, session.reporter.line):
+        ledger = create_run(session.repo, record)
+        runner = session.runner(ledger, record, LedgerCache(ledger))
         session.reporter.line(f"run {record.run} ({mode} mode): {task}", "bold")
         _plan(runner)
         code = _execute(runner, as_json, out) if runner.review_plan() else _stopped(runner, out)

@@ -11,7 +11,10 @@ from talkgit.commands.run import RunOptions, resume, run
 from talkgit.commands.show import runs, show
 from talkgit.engine.plan import PlanError
 from talkgit.engine.report import PlainReporter
+from talkgit.engine.state import RunRecord
 from talkgit.errors import ModelError, UsageError
+from talkgit.git.ledger import Ledger
+from talkgit.git.repo import GitRepo
 from tests.support.gitrepo import fsck, git, make_repo, user_state
 from tests.support.scripts import NO_GATES, edit, plan_reply, scripted_model
 
@@ -231,3 +234,24 @@ def test_json_output_and_runs_and_show(app: Path, tmp_path: Path) -> None:
     as_json = io.StringIO()
     show(app, None, as_json=True, out=as_json)
     assert json.loads(as_json.getvalue())["run"]["run"] == run_id
+
+
+def test_the_run_is_locked_before_its_refs_are_written(
+    app: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A kill while git holds the new run's ref lock files must leave a dead driver's run
+    # lock behind: taking that over is what clears those files on `resume`.
+    from talkgit.commands import run as run_command
+    from talkgit.engine.runs import create_run as real_create_run
+
+    locked_at_creation: list[bool] = []
+
+    def create_run(repo: GitRepo, record: RunRecord) -> Ledger:
+        locked_at_creation.append((repo.private_dir / "locks" / f"{record.run}.lock").exists())
+        return real_create_run(repo, record)
+
+    monkeypatch.setattr(run_command, "create_run", create_run)
+    model = scripted_model(tmp_path, {"planner": [GOOD_PLAN], "coder": [GOOD_EDIT]})
+    code, _, progress = _run(app, model)
+    assert code == exit_codes.OK, progress
+    assert locked_at_creation == [True]
