@@ -11,7 +11,8 @@ from __future__ import annotations
 from talkgit.agents.base import StepContext, StepOutcome
 from talkgit.git import worktrees
 from talkgit.testing.junit import TestCase
-from talkgit.testing.runs import repository_cache, run_for_tree
+from talkgit.testing.location import repository_cache
+from talkgit.testing.runs import run_for_tree
 from talkgit.testing.suite import SuiteRun
 from talkgit.testing.verdict import TestVerdict, compare
 

@@ -21,7 +21,7 @@ from talkgit.git import worktrees
 from talkgit.git.diff import Hunk, line_hunks
 from talkgit.git.repo import GitRepo
 from talkgit.proc import StartedCommands
-from talkgit.testing.runs import repository_cache
+from talkgit.testing.location import repository_cache
 
 if TYPE_CHECKING:  # imported when judging: start_head runs before them, to start tools sooner
     from talkgit.gates.evaluate import GateReport

@@ -42,11 +42,6 @@ _locks: dict[str, threading.Lock] = {}
 _locks_guard = threading.Lock()
 
 
-def repository_cache(private_dir: Path) -> Path:
-    """Where a repository keeps its test runs (under talkgit's private directory)."""
-    return private_dir / "cache" / "tests"
-
-
 def run_for_tree(
     root: Path,
     tree: str,

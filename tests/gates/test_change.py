@@ -204,3 +204,16 @@ def test_a_base_without_configuration_is_not_judged_by_the_checkouts(
     assert [f.line for f in ruff.new] == [2] and [f.line for f in ruff.preexisting] == [1]
     # At the base its own (default) settings ran the test and it failed; the head skips it.
     assert (tests.verdict, tests.fixed, tests.new) == ("pass", 1, ())
+
+
+def test_the_head_starts_before_pydantic_is_loaded() -> None:
+    # `talkgit check` starts the tools from here, then imports what reading them takes.
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, talkgit.gates.change; "
+        "print(sorted(m for m in ('pydantic', 'defusedxml', 'pygit2') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "['pygit2']"
