@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import io
 import json
 from pathlib import Path
 
 from talkgit import exit_codes
-from talkgit.commands.run import RunOptions, run
-from talkgit.engine.report import PlainReporter
 from tests.support.gitrepo import fsck, git, make_repo, user_state
-from tests.support.scripts import edit, plan_reply, scripted_model
+from tests.support.scripts import edit, plan_reply, run_scripted, scripted_model
 
 SHELL_LINE = "    return subprocess.call(cmd, shell=True)\n"
 UNSAFE = f"import subprocess\n\n\ndef call(cmd: str) -> int:\n{SHELL_LINE}"
@@ -34,16 +31,8 @@ def test_a_rejected_step_is_fixed_on_its_own_commit_and_merges_once_the_gates_pa
         },
     )
     environ = {"TALKGIT_RUN_GATES": '["bandit", "placeholder"]'}
-    progress = io.StringIO()
-    code = run(
-        repo,
-        "add a call helper",
-        RunOptions(model=model),
-        out=io.StringIO(),
-        reporter=PlainReporter(progress),
-        environ=environ,
-    )
-    assert code == exit_codes.OK, progress.getvalue()
+    code, progress = run_scripted(repo, model, "add a call helper", environ)
+    assert code == exit_codes.OK, progress
 
     (run_id,) = git(
         repo, "for-each-ref", "--format=%(refname:lstrip=3)", "refs/talkgit/runs"
@@ -70,6 +59,6 @@ def test_a_rejected_step_is_fixed_on_its_own_commit_and_merges_once_the_gates_pa
         "bandit": "pass",
         "placeholder": "pass",
     }
-    assert "[02] tool: merged" in progress.getvalue() and "gates bandit=pass" in progress.getvalue()
+    assert "[02] tool: merged" in progress and "gates bandit=pass" in progress
     assert user_state(repo) == before
     fsck(repo)

@@ -7,16 +7,13 @@ merged with `pytest=pass`.
 
 from __future__ import annotations
 
-import io
 import json
 from pathlib import Path
 
 from talkgit import exit_codes
-from talkgit.commands.run import RunOptions, run
-from talkgit.engine.report import PlainReporter
 from tests.support.gitrepo import fsck, git, user_state
 from tests.support.projects import MakeProject, pip_install_editable
-from tests.support.scripts import edit, plan_reply, scripted_model
+from tests.support.scripts import edit, plan_reply, run_scripted, scripted_model
 
 GOOD = "def value():\n    return 1\n"
 BROKEN = "def value():\n    return 2\n"
@@ -29,16 +26,7 @@ def _run(project: Path, model: str, python: Path, **settings: str) -> tuple[int,
         "TALKGIT_MAX_FIX_ATTEMPTS": "1",
         **settings,
     }
-    progress = io.StringIO()
-    code = run(
-        project,
-        "change value",
-        RunOptions(model=model),
-        out=io.StringIO(),
-        reporter=PlainReporter(progress),
-        environ=environ,
-    )
-    return code, progress.getvalue()
+    return run_scripted(project, model, "change value", environ)
 
 
 def test_an_edit_that_breaks_a_src_layout_project_is_rejected_not_merged(

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from difflib import SequenceMatcher
 from pathlib import Path
 
 import pytest
@@ -13,6 +12,7 @@ from talkgit.gates.compare import new_findings
 from talkgit.gates.fingerprint import fingerprint_all, line_reader
 from talkgit.gates.lines import LineChanges, Unchanged, locate
 from talkgit.git.diff import Hunk
+from tests.gates.test_lines import hunks_of
 
 EVAL = "Use of possibly insecure function - consider using safer ast.literal_eval."
 
@@ -189,15 +189,6 @@ def test_a_file_the_hunks_leave_out_is_compared_by_text(tmp_path: Path) -> None:
 
 
 # --- properties ------------------------------------------------------------------------------
-
-
-def hunks_of(base: list[str], head: list[str]) -> tuple[Hunk, ...]:
-    opcodes = SequenceMatcher(None, base, head, autojunk=False).get_opcodes()
-    return tuple(
-        Hunk(i1 + 1 if i2 > i1 else i1, i2 - i1, j1 + 1 if j2 > j1 else j1, j2 - j1)
-        for tag, i1, i2, j1, j2 in opcodes
-        if tag != "equal"
-    )
 
 
 texts = st.lists(st.sampled_from(["assert x", "assert y", "a = 1", ""]), max_size=12)

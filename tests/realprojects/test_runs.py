@@ -7,7 +7,6 @@ so an edit that broke attrs' own tests merged with pytest=pass.
 
 from __future__ import annotations
 
-import io
 import json
 import shutil
 import sys
@@ -16,10 +15,8 @@ from pathlib import Path
 import pytest
 
 from talkgit import exit_codes
-from talkgit.commands.run import RunOptions, run
-from talkgit.engine.report import PlainReporter
 from tests.support.gitrepo import fsck, git, user_state
-from tests.support.scripts import edit, plan_reply, scripted_model
+from tests.support.scripts import edit, plan_reply, run_scripted, scripted_model
 from tests.support.sdists import require_sdist
 
 FUNCS = "src/attr/_funcs.py"
@@ -60,16 +57,8 @@ def test_an_edit_that_breaks_attrs_is_rejected_and_its_fix_merges(
         },
     )
     tests = [sys.executable, "-m", "pytest", "-q", "tests/test_funcs.py"]
-    progress = io.StringIO()
-    code = run(
-        attrs_repo,
-        "astuple: keep values as they are",
-        RunOptions(model=model),
-        out=io.StringIO(),
-        reporter=PlainReporter(progress),
-        environ={"TALKGIT_TEST_COMMAND": json.dumps(tests), "TALKGIT_MAX_FIX_ATTEMPTS": "1"},
-    )
-    text = progress.getvalue()
+    environ = {"TALKGIT_TEST_COMMAND": json.dumps(tests), "TALKGIT_MAX_FIX_ATTEMPTS": "1"}
+    code, text = run_scripted(attrs_repo, model, "astuple: keep values as they are", environ)
     assert code == exit_codes.OK, text
     # Every default gate ran on the real project; only the pytest gate objected. The fix
     # leaves the file as it was, so there is nothing left for the gates to judge.

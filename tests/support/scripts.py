@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import json
+from collections.abc import Mapping
 from pathlib import Path
 
 import yaml
@@ -42,3 +44,21 @@ def plan_reply(
 def edit(path: str, search: str, replace: str) -> str:
     """One search/replace block, as a coder model would write it."""
     return f"{path}\n<<<<<<< SEARCH\n{search}=======\n{replace}>>>>>>> REPLACE\n"
+
+
+def run_scripted(repo: Path, model: str, task: str, environ: Mapping[str, str]) -> tuple[int, str]:
+    """`talkgit run TASK` in this process with ``model`` (a ``scripted:`` one, usually) and
+    the settings in ``environ``: its exit code and its progress lines."""
+    from talkgit.commands.run import RunOptions, run
+    from talkgit.engine.report import PlainReporter
+
+    progress = io.StringIO()
+    code = run(
+        repo,
+        task,
+        RunOptions(model=model),
+        out=io.StringIO(),
+        reporter=PlainReporter(progress),
+        environ=environ,
+    )
+    return code, progress.getvalue()
