@@ -91,6 +91,8 @@ def review_range(
         today=date.today(),
         lane="review",
         timeout=settings.test_timeout,
+        test_command=settings.test_command,
+        rules_from_base=True,
     )
     commits = tuple(provenance_of(repo, c) for c in walk(repo, f"{base}..{head}"))
     return Reviewed(report, commits)

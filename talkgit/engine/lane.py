@@ -94,6 +94,7 @@ class Lane:
             lane=lane_name(self.run_id, job.lane),
             timeout=self.settings.test_timeout,
             test_command=self.settings.test_command,
+            rules_from_base=True,  # a model's edit to ruff.toml must not loosen its own gate
         )
 
     def _convene(self, job: Job, probe: str, report: GateReport | None) -> CouncilVerdict:

@@ -16,6 +16,7 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from talkgit.gates.base import Change, Target
+from talkgit.gates.base_rules import restore_from_base, rules_touched
 from talkgit.gates.commands import command_for
 from talkgit.git import worktrees
 from talkgit.git.diff import Hunk, line_hunks
@@ -76,12 +77,15 @@ def judge(
     timeout: float = DEFAULT_TIMEOUT,
     head_start: HeadStart | None = None,
     test_command: Sequence[str] | None = None,
+    rules_from_base: bool = False,
 ) -> GateReport:
     """Run ``gates`` on the change and judge what it adds. No file changed: no tool runs.
 
     ``head_start`` (from ``start_head`` on this change and lane) has the head checked out
     and some tools running already. ``test_command`` is the project's (the pytest gate
     runs it when it runs pytest); a tree's test run is shared by every lane and kept.
+    ``rules_from_base``: the head is untrusted (a pull request, a model's step), so the
+    tool configuration it touches is judged as the base has it (``talkgit.gates.base_rules``).
     """
     from talkgit.gates.evaluate import BaseCache, GateReport, evaluate
     from talkgit.gates.policy import expired_waivers
@@ -98,12 +102,15 @@ def judge(
     else:  # checking out again would pull the tree from under the running tools
         raise ValueError("head_start was started on another change or lane")
     head = replace(head, test_command=tests)
+    set_aside = _base_rules(repo, change, head) if rules_from_base else ()
+    if set_aside:  # the worktree no longer holds the head's tree: nothing to share by it
+        head = replace(head, tree="")
     base = (
         _Once(repo, f"{lane}-base", change.base, change.files, timeout, tests)
         if change.base
         else None
     )
-    return evaluate(
+    report = evaluate(
         make_gates(gates),
         head,
         base,
@@ -114,10 +121,20 @@ def judge(
         today=today,
         hunks=lambda: _hunks(repo, change),
     )
+    return replace(report, base_rules=set_aside)
 
 
 def _hunks(repo: GitRepo, change: Change) -> dict[str, tuple[Hunk, ...]]:
     return line_hunks(repo, change.base, change.head, change.files) if change.base else {}
+
+
+def _base_rules(repo: GitRepo, change: Change, head: Target) -> tuple[str, ...]:
+    """Put the base's version of the rules the change touches into the head's worktree."""
+    if change.base is None:
+        return ()
+    touched = rules_touched(repo, change.base, change.files)
+    restore_from_base(repo, change.base, head.root, touched)
+    return touched
 
 
 def _target(

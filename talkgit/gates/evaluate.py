@@ -91,6 +91,7 @@ class GateReport:
     gates: tuple[GateResult, ...]
     expired_waivers: tuple[Waiver, ...] = ()
     compared_to_base: bool = True
+    base_rules: tuple[str, ...] = ()  # files the change edits that were judged as the base has them
 
     @property
     def blocking(self) -> bool:

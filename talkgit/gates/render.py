@@ -77,8 +77,20 @@ def render_text(report: GateReport) -> str:
         lines.append(f"{_gate_label(result):<{width}}  {result.verdict:<5}  {_summary(result)}")
         lines.extend(f"  {line}" for line in _text_findings(result))
     lines.extend(_text_expired(report.expired_waivers))
+    lines.extend(_base_rules_note(report, "note"))
     lines.append(f"result: {outcome(report)} ({_explain_outcome(report)})")
     return "\n".join(lines) + "\n"
+
+
+def _base_rules_note(report: GateReport, label: str) -> list[str]:
+    """The tool settings the change edits, judged as the base has them."""
+    if not report.base_rules:
+        return []
+    names = ", ".join(report.base_rules)
+    return [
+        f"{label}: this change edits tool settings ({names}); the gates used the base's "
+        "version, so the edit takes effect only once it is merged"
+    ]
 
 
 def _gate_label(result: GateResult) -> str:
@@ -157,6 +169,7 @@ def report_data(report: GateReport) -> dict[str, Any]:
         "compared_to_base": report.compared_to_base,
         "gates": [_gate_data(result) for result in report.gates],
         "expired_waivers": [_waiver_data(waiver) for waiver in report.expired_waivers],
+        "rules_from_base": list(report.base_rules),
     }
 
 
@@ -217,6 +230,7 @@ def render_markdown(report: GateReport) -> str:
     for result in report.gates:
         lines += _markdown_findings(result)
     lines += _markdown_expired(report.expired_waivers)
+    lines += [f"> **{line}**" for line in _base_rules_note(report, "Note")]
     return "\n".join(lines) + "\n"
 
 

@@ -122,6 +122,7 @@ def test_json_shape() -> None:
         "compared_to_base",
         "gates",
         "expired_waivers",
+        "rules_from_base",
     ]
     assert (data["schema"], data["result"], data["blocking"], data["tool_failed"]) == (
         JSON_SCHEMA,
