@@ -12,6 +12,7 @@ API keys are not settings: they stay in the provider's own variables (``OPENAI_A
 from __future__ import annotations
 
 import io
+import ipaddress
 import json
 import os
 import re
@@ -22,6 +23,7 @@ from contextvars import ContextVar
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_origin
+from urllib.parse import urlsplit
 
 from dotenv.parser import parse_stream
 from pydantic import (
@@ -225,6 +227,9 @@ class Settings(BaseSettings):
     # `talkgit check` and the hooks hand their work to a warm resident process (talkgit/server);
     # read before the configuration is loaded, from TALKGIT_CHECK_SERVER or the config files.
     check_server: bool = False
+    # An api_base that the repository's own files set would receive the user's API key:
+    # allowed only with this, which only the environment or the command line may set.
+    trust_repository_api_base: bool = False
 
     @classmethod
     def settings_customise_sources(
@@ -293,6 +298,7 @@ def load_settings(
     # higher source shadows the bad value, and every problem has exactly one origin.
     for source in sources:
         _validate_alone(source)
+        _refuse_self_trust(source)
     token = _INJECTED_SOURCES.set(sources)
     try:
         return Settings()
@@ -309,6 +315,66 @@ def _validate_alone(source: _MappingSource | _VariablesSource) -> None:
         raise ConfigError(_describe(exc, source.where)) from exc
     except SettingsError as exc:
         raise ConfigError(str(exc)) from exc
+
+
+def _refuse_self_trust(source: _MappingSource | _VariablesSource) -> None:
+    if _is_repository_file(source) and "trust_repository_api_base" in source():
+        raise ConfigError(
+            f"{_label(source)}: trust_repository_api_base can only be set in the environment "
+            "or on the command line: a repository cannot vouch for itself"
+        )
+
+
+def repository_endpoints(
+    read_file: ReadFile, settings: Settings, environ: Mapping[str, str] | None = None
+) -> list[str]:
+    """The ``api_base`` values in effect that the repository's files set and you did not,
+    as ``"<file>: <key> = <url>"``. Loopback addresses are left out: a server there is
+    one you run. Empty when ``settings.trust_repository_api_base``.
+    """
+    if settings.trust_repository_api_base:
+        return []
+    sources = _sources(read_file, os.environ if environ is None else environ, {}, use_dotenv=True)
+    in_effect = _endpoints(settings)
+    yours = {
+        key: url
+        for source in sources
+        if not _is_repository_file(source)
+        for key, url in _endpoints(Settings.model_validate(source())).items()
+    }
+    found = []
+    for source in filter(_is_repository_file, sources):
+        for key, url in _endpoints(Settings.model_validate(source())).items():
+            if in_effect.get(key) == url and yours.get(key) != url and not _loopback(url):
+                found.append(f"{_label(source)}: {key} = {url}")
+    return found
+
+
+def _endpoints(settings: Settings) -> dict[str, str]:
+    found = {"api_base": settings.api_base}
+    found |= {f"agents.{name}.api_base": a.api_base for name, a in settings.agents.items()}
+    found |= {
+        f"council.reviewers.{r.name}.api_base": r.api_base for r in settings.council.reviewers
+    }
+    return {key: url for key, url in found.items() if url}
+
+
+def _loopback(url: str) -> bool:
+    host = (urlsplit(url).hostname or "").lower()
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _is_repository_file(source: _MappingSource | _VariablesSource) -> bool:
+    return _label(source) in (DOTENV_FILE, CONFIG_FILE, PYPROJECT_FILE)
+
+
+def _label(source: _MappingSource | _VariablesSource) -> str:
+    return source.label if isinstance(source, _MappingSource) else (source.file or "environment")
 
 
 def read_from_directory(root: Path) -> ReadFile:

@@ -14,14 +14,20 @@ from talkgit import exit_codes
 from talkgit.agents.base import Agent
 from talkgit.agents.registry import all_agents
 from talkgit.commands.interactive import TerminalSteering, require_terminal
-from talkgit.config import Settings, load_settings, read_from_directory
+from talkgit.config import (
+    ReadFile,
+    Settings,
+    load_settings,
+    read_from_directory,
+    repository_endpoints,
+)
 from talkgit.engine.cache import LedgerCache
 from talkgit.engine.lock import RunLock
 from talkgit.engine.report import Reporter, describe_plan, reporter_for
 from talkgit.engine.runner import Runner
 from talkgit.engine.runs import StoredRun, create_run, latest_run, locked_run, new_record
 from talkgit.engine.state import RunRecord, load_pending
-from talkgit.errors import ModelError, TalkgitError, UsageError
+from talkgit.errors import ConfigError, ModelError, TalkgitError, UsageError
 from talkgit.gates.policy import Waiver, load_waivers
 from talkgit.git.ledger import Ledger
 from talkgit.git.names import integration_branch, short_branch
@@ -111,15 +117,28 @@ def _session(
         require_terminal()
         # One step at a time: a person reviews each result before the next one starts.
         options = replace(options, parallel=1)
-    settings = load_settings(
-        read_from_directory(repo.workdir), environ=environ, overrides=options.overrides()
-    )
+    read = read_from_directory(repo.workdir)
+    settings = load_settings(read, environ=environ, overrides=options.overrides())
+    _refuse_repository_endpoints(read, settings, environ)
     # Read before anything is written: a broken waiver or skill file stops the run here.
     waivers = load_waivers(read_from_directory(repo.workdir))
     skills = load_skills(repo.workdir)
     agents = all_agents()
     reporter = reporter or reporter_for(as_json)
     return Session(repo, settings, agents, options, reporter, environ, waivers, skills)
+
+
+def _refuse_repository_endpoints(
+    read: ReadFile, settings: Settings, environ: Mapping[str, str] | None
+) -> None:
+    """A model endpoint the repository chose would receive your key: not without your word."""
+    found = repository_endpoints(read, settings, environ)
+    if found:
+        raise ConfigError(
+            f"{found[0]}: an endpoint set by the repository's files would receive your API "
+            "key; set the endpoint yourself (TALKGIT_API_BASE), or trust the repository's "
+            "with TALKGIT_TRUST_REPOSITORY_API_BASE=1"
+        )
 
 
 def run(
