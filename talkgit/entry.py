@@ -15,6 +15,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     code = try_server(args)
     if code is not None:
         return code
+    from talkgit.secret_env import protect_process, secret_names
+
+    if secret_names():  # before any code talkgit did not write can start
+        protect_process()
     from talkgit.cli import main as cli_main
 
     code = cli_main(args)

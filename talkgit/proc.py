@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from talkgit.errors import ToolError
+from talkgit.secret_env import is_secret_name
 
 
 class Output(NamedTuple):
@@ -241,10 +242,7 @@ def environ_without(*names: str) -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k not in names}
 
 
-SECRET_SUFFIXES = ("_API_KEY", "_TOKEN", "_SECRET", "_PASSWORD")
-
-
 def without_secrets(environ: Mapping[str, str] | None = None) -> dict[str, str]:
     """The environment for code talkgit did not write (tests, tools): no keys to leak."""
     source = os.environ if environ is None else environ
-    return {k: v for k, v in source.items() if not k.upper().endswith(SECRET_SUFFIXES)}
+    return {k: v for k, v in source.items() if not is_secret_name(k)}

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
@@ -22,7 +22,7 @@ from talkgit.config import ReadFile, Settings, load_settings
 from talkgit.errors import ModelError, NotFoundError, RepositoryError, UsageError
 from talkgit.gates.base import Change, Finding, Severity
 from talkgit.gates.change import judge
-from talkgit.gates.evaluate import GateReport
+from talkgit.gates.evaluate import GateReport, GateResult
 from talkgit.gates.policy import GatePolicy, load_waivers
 from talkgit.gates.render import Format, outcome, render
 from talkgit.gates.sarif import render_sarif
@@ -31,6 +31,7 @@ from talkgit.git.remote import fetch_for_review
 from talkgit.git.repo import GitRepo
 from talkgit.git.snapshot import changed_paths
 from talkgit.provenance.read import CommitProvenance, provenance_of
+from talkgit.secret_env import secret_names
 
 if TYPE_CHECKING:  # the GitHub side (and httpx) is imported only in review --github
     from talkgit.github.client import GitHubClient
@@ -77,11 +78,21 @@ def review_range(
     head: str,
     options: ReviewOptions,
     environ: Mapping[str, str] | None = None,
+    *,
+    secrets_held: Sequence[str] = (),
 ) -> Reviewed:
-    """The gates on what ``head`` changes from ``base``, configured by ``base``."""
+    """The gates on what ``head`` changes from ``base``, configured by ``base``.
+
+    With ``secrets_held`` (names of secret variables this process has), the gates that run
+    the change's own code are held back: its tests must not run next to a secret.
+    """
+    from talkgit.gates.registry import RUNS_THE_CHANGE
+
     read = base_reader(repo, base)
     settings = load_settings(read, environ=_talkgit_only(environ), use_dotenv=False)
-    gates = list(options.gates) or settings.run_gates
+    wanted = list(options.gates) or settings.run_gates
+    held = [g for g in wanted if g in RUNS_THE_CHANGE] if secrets_held else []
+    gates = [g for g in wanted if g not in held]
     report = judge(
         repo,
         Change(head, base, changed_paths(repo, base, head)),
@@ -94,6 +105,10 @@ def review_range(
         test_command=settings.test_command,
         rules_from_base=True,
     )
+    if held:
+        policies = settings.gate_policies(held)
+        skipped = tuple(GateResult(g, "", "skip", policies[g]) for g in held)
+        report = replace(report, gates=report.gates + skipped, held_back=tuple(held))
     commits = tuple(provenance_of(repo, c) for c in walk(repo, f"{base}..{head}"))
     return Reviewed(report, commits)
 
@@ -153,7 +168,10 @@ def review_github(
     repo = GitRepo.discover(directory)
     pr = read_pull_request(env)
     _fetch(repo, (pr.base_sha, pr.head_sha), env.get("GITHUB_TOKEN"), err)
-    reviewed = review_range(repo, pr.base_sha, pr.head_sha, options, env)
+    held = secret_names(env)
+    if held:
+        err.write(f"talkgit: this job holds secrets ({', '.join(held)}): tests are not run\n")
+    reviewed = review_range(repo, pr.base_sha, pr.head_sha, options, env, secrets_held=held)
     report = reviewed.report
     files = RunnerFiles.from_environ(env)
     sarif_text = render_sarif(report)

@@ -92,6 +92,7 @@ class GateReport:
     expired_waivers: tuple[Waiver, ...] = ()
     compared_to_base: bool = True
     base_rules: tuple[str, ...] = ()  # files the change edits that were judged as the base has them
+    held_back: tuple[str, ...] = ()  # gates not run: they would run the change's code near a secret
 
     @property
     def blocking(self) -> bool:

@@ -17,6 +17,9 @@ from talkgit.gates.placeholder import PlaceholderGate
 from talkgit.gates.pytest_gate import PytestGate
 from talkgit.gates.ruff import RuffGate
 
+# Gates that run the change's own code (its tests, their conftest.py): never next to a secret.
+RUNS_THE_CHANGE = frozenset({"pytest"})
+
 GATES: dict[str, Callable[[], Gate]] = {
     "ruff": RuffGate,
     "mypy": MypyGate,

@@ -74,23 +74,30 @@ def render_text(report: GateReport) -> str:
     lines: list[str] = []
     width = max((len(_gate_label(r)) for r in report.gates), default=0)
     for result in report.gates:
-        lines.append(f"{_gate_label(result):<{width}}  {result.verdict:<5}  {_summary(result)}")
+        summary = "held back" if result.tool in report.held_back else _summary(result)
+        lines.append(f"{_gate_label(result):<{width}}  {result.verdict:<5}  {summary}")
         lines.extend(f"  {line}" for line in _text_findings(result))
     lines.extend(_text_expired(report.expired_waivers))
-    lines.extend(_base_rules_note(report, "note"))
+    lines.extend(_notes(report, "note"))
     lines.append(f"result: {outcome(report)} ({_explain_outcome(report)})")
     return "\n".join(lines) + "\n"
 
 
-def _base_rules_note(report: GateReport, label: str) -> list[str]:
-    """The tool settings the change edits, judged as the base has them."""
-    if not report.base_rules:
-        return []
-    names = ", ".join(report.base_rules)
-    return [
-        f"{label}: this change edits tool settings ({names}); the gates used the base's "
-        "version, so the edit takes effect only once it is merged"
-    ]
+def _notes(report: GateReport, label: str) -> list[str]:
+    """What the reader must know about how the change was judged."""
+    notes = []
+    if report.base_rules:
+        notes.append(
+            f"{label}: this change edits tool settings ({', '.join(report.base_rules)}); the "
+            "gates used the base's version, so the edit takes effect only once it is merged"
+        )
+    if report.held_back:
+        notes.append(
+            f"{label}: not run: {', '.join(report.held_back)}, which would run the change's "
+            "code in a process that holds secrets; run it in a job without any "
+            "(see talkgit's docs/github-action.md)"
+        )
+    return notes
 
 
 def _gate_label(result: GateResult) -> str:
@@ -170,6 +177,7 @@ def report_data(report: GateReport) -> dict[str, Any]:
         "gates": [_gate_data(result) for result in report.gates],
         "expired_waivers": [_waiver_data(waiver) for waiver in report.expired_waivers],
         "rules_from_base": list(report.base_rules),
+        "held_back": list(report.held_back),
     }
 
 
@@ -230,7 +238,7 @@ def render_markdown(report: GateReport) -> str:
     for result in report.gates:
         lines += _markdown_findings(result)
     lines += _markdown_expired(report.expired_waivers)
-    lines += [f"> **{line}**" for line in _base_rules_note(report, "Note")]
+    lines += [f"> **{line}**" for line in _notes(report, "Note")]
     return "\n".join(lines) + "\n"
 
 

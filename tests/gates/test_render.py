@@ -123,6 +123,7 @@ def test_json_shape() -> None:
         "gates",
         "expired_waivers",
         "rules_from_base",
+        "held_back",
     ]
     assert (data["schema"], data["result"], data["blocking"], data["tool_failed"]) == (
         JSON_SCHEMA,

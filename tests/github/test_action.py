@@ -249,3 +249,19 @@ def test_zizmor_finds_nothing_in_the_action_and_the_examples():
 
     assert done.returncode == 0, done.stdout + done.stderr
     assert "No findings to report" in done.stdout
+
+
+def test_the_half_that_saves_results_starts_talkgit_without_the_token(tmp_path):
+    fake = tmp_path / "talkgit-venv" / "bin" / "talkgit"
+    fake.parent.mkdir(parents=True)
+    # The stand-in says whether it got a token, and whether a shell stayed behind (exec).
+    fake.write_text('#!/bin/sh\necho "token=${GITHUB_TOKEN:-none}"\n')
+    fake.chmod(fake.stat().st_mode | stat.S_IXUSR)
+    step = action_steps()["Review the pull request"]
+    assert 'exec "$RUNNER_TEMP/talkgit-venv/bin/talkgit"' in step["run"]
+    environ = {"PATH": os.environ["PATH"], "RUNNER_TEMP": str(tmp_path)}
+    environ |= {name: "" for name in step["env"]}
+    for saving, expected in (("", "token=ghs_x"), ("results", "token=none")):
+        environ |= {"GITHUB_TOKEN": "ghs_x", "INPUT_SAVE_RESULTS": saving}
+        done = cmd_output("bash", "-c", step["run"], env=environ, cwd=tmp_path)
+        assert done.stdout.strip() == expected
