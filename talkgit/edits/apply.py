@@ -28,7 +28,7 @@ from talkgit.edits.model import (
     UnifiedDiff,
     WholeFile,
 )
-from talkgit.edits.paths import check_path, decode_text
+from talkgit.edits.paths import check_content, check_path, decode_text
 from talkgit.errors import EditError
 
 DEFAULT_FUZZY_THRESHOLD = 0.8
@@ -46,15 +46,19 @@ def apply_edits(
 ) -> EditResult:
     """Apply ``edits`` to ``tree`` in memory and return the file changes and one outcome per block.
 
-    Every path is checked first (UnsafePathError, BinaryFileError name the block), so an
-    unsafe reply changes nothing. A block that does not match is reported, not raised.
+    Every path is checked first (UnsafePathError, BinaryFileError name the block), and
+    what the blocks leave in a .gitmodules or .gitattributes last (UnsafeContentError),
+    so an unsafe reply changes nothing. A block that does not match is reported, not raised.
     """
     checked = [_checked(index, edit, tree) for index, edit in enumerate(edits, 1)]
     files = _Files(tree)
     outcomes = [
         _outcome(index, edit, files, fuzzy_threshold) for index, edit in enumerate(checked, 1)
     ]
-    return EditResult(files.changes(), tuple(outcomes))
+    changes = files.changes()
+    for change in changes:
+        check_content(change)
+    return EditResult(changes, tuple(outcomes))
 
 
 def _checked(index: int, edit: Edit, tree: TreeView) -> Edit:

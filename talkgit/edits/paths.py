@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 
-from talkgit.edits.model import EntryKind, TreeView
+from talkgit.edits.model import EntryKind, FileChange, TreeView
 from talkgit.errors import EditError
+from talkgit.git.fsck import blob_problem, name_problem
 
 # git itself looks for NUL in the first 8000 bytes to call a blob binary.
 BINARY_SNIFF_BYTES = 8000
@@ -17,6 +18,10 @@ class UnsafePathError(EditError):
     """An edit names a path outside the repository, inside .git, or through a link."""
 
 
+class UnsafeContentError(EditError):
+    """An edit leaves a .gitmodules or .gitattributes that git refuses (an option as a url...)."""
+
+
 class BinaryFileError(EditError):
     """An edit targets a file that is not UTF-8 text."""
 
@@ -24,9 +29,11 @@ class BinaryFileError(EditError):
 def check_path(path: str, tree: TreeView) -> str:
     """Return ``path`` normalised ("./a//b" -> "a/b") or raise UnsafePathError.
 
-    Refused: empty, absolute or drive paths, ``..``, a ``.git`` component, NUL bytes,
-    backslashes, a symlink or submodule on the way, a directory or file where the other is
-    needed. The path need not exist: new files are checked the same way.
+    Refused: empty, absolute or drive paths, ``..``, NUL bytes, backslashes, a component
+    git's fsck refuses (``.git`` as macOS or Windows may spell it, a look-alike of
+    ``.gitmodules`` and its kin, a directory called ``.gitmodules``: talkgit.git.fsck), a
+    symlink or submodule on the way, a directory or file where the other is needed. The
+    path need not exist: new files are checked the same way.
     """
     parts = _parts(path)
     for depth in range(1, len(parts) + 1):
@@ -56,19 +63,27 @@ def _parts(path: str) -> list[str]:
     parts = [part for part in path.split("/") if part not in ("", ".")]
     if not parts:
         raise UnsafePathError(f"path {path!r} names no file")
-    for part in parts:
+    for depth, part in enumerate(parts, 1):
         if part == "..":
             raise UnsafePathError(f"unsafe path {path!r}: '..' would leave the repository")
-        if _is_git_dir(part):
-            raise UnsafePathError(f"unsafe path {path!r}: files under .git cannot be edited")
+        problem = name_problem(part, directory=depth < len(parts))
+        if problem is not None:
+            raise UnsafePathError(f"unsafe path {path!r}: {problem}")
     return parts
 
 
-def _is_git_dir(part: str) -> bool:
-    # Windows drops trailing dots and spaces and knows .git by its short name git~1; git
-    # refuses these spellings too.
-    lowered = part.lower()
-    return lowered.rstrip(". ") == ".git" or lowered == "git~1" or lowered.startswith(".git:")
+def check_content(change: FileChange) -> None:
+    """Raise UnsafeContentError when git's fsck would refuse what ``change`` writes.
+
+    git reads every .gitmodules and .gitattributes it finds: a submodule url that git
+    would take for an option, a path that starts with "-", an ``update = !command``, a
+    line too long to parse.
+    """
+    if change.data is None:
+        return
+    problem = blob_problem(change.path.rsplit("/", 1)[-1], change.data)
+    if problem is not None:
+        raise UnsafeContentError(f"unsafe {change.path}: {problem}")
 
 
 def decode_text(path: str, data: bytes) -> str:

@@ -18,7 +18,7 @@ from pathlib import Path
 import pygit2
 
 from talkgit.errors import TalkgitError, UsageError
-from talkgit.git.merge import MergeConflict
+from talkgit.git.merge import MergeConflict, check_merge
 from talkgit.git.names import short_branch
 from talkgit.git.repo import GitRepo, translate_git_errors
 from talkgit.git.transaction import Transaction
@@ -91,6 +91,7 @@ def _merged_tree(repo: GitRepo, target: str, integration: str) -> pygit2.Oid:
             return repo.commit(integration).tree_id
         if str(base) == integration:
             return repo.commit(target).tree_id
+        check_merge(repo, base, target, integration)
         index = repo.objects.merge_trees(base, target, integration)
         if index.conflicts is not None:
             raise MergeConflict(tuple(sorted({_conflict_path(c) for c in index.conflicts})))

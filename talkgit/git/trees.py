@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING
 
 import pygit2
 
-from talkgit.errors import RepositoryError
+from talkgit.errors import EditError, RepositoryError
+from talkgit.git.fsck import change_problem
 from talkgit.git.repo import GitRepo, translate_git_errors
 
 if TYPE_CHECKING:
@@ -33,7 +34,16 @@ def write_tree(
     ``base_tree`` is the id of the tree the changes apply to (None: an empty one). Only the
     trees along changed paths are rewritten, so the cost follows the change, not the
     repository's size. A directory emptied by deletions disappears, as it does in git.
+
+    A change git's fsck would refuse (a look-alike of .git, an unsafe .gitmodules: see
+    talkgit.git.fsck) raises EditError before any object is written, whichever agent or
+    plug-in made it.
     """
+    changes = list(changes)
+    for change in changes:
+        problem = change_problem(change.path, change.data)
+        if problem is not None:
+            raise EditError(f"refusing to write {change.path!r}: {problem}")
     with repo.lock:  # objects go wherever ``repo.objects`` points for the lock's holder
         raw = repo.objects
         plan: _Plan = {}

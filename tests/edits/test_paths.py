@@ -7,8 +7,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from talkgit import exit_codes
-from talkgit.edits.model import Entry, EntryKind
-from talkgit.edits.paths import BinaryFileError, UnsafePathError, check_path, decode_text
+from talkgit.edits.model import Entry, EntryKind, FileChange
+from talkgit.edits.paths import (
+    BinaryFileError,
+    UnsafeContentError,
+    UnsafePathError,
+    check_content,
+    check_path,
+    decode_text,
+)
 from talkgit.errors import EditError
 from tests.edits import DictTree
 
@@ -59,6 +66,10 @@ def test_safe_paths_come_back_normalised(path, expected):
         ("sub/.Git/HEAD", ".git"),
         (".git./config", ".git"),
         ("git~1/config", ".git"),
+        ("git~1./config", ".git"),
+        (".g\u200cit/config", r"'.g\u200cit' is .git on macOS or Windows"),  # shown escaped
+        ("src/.GITMODULES", "spell it .gitmodules"),
+        (".gitmodules/x", ".gitmodules to be a file"),
         ("pkg\\mod.py", "'\\'"),
         ("pkg/mod\0.py", "NUL"),
     ],
@@ -85,8 +96,17 @@ def test_paths_through_links_or_onto_the_wrong_kind_are_refused(path, why):
         check_path(path, TREE)
 
 
+def test_unsafe_gitmodules_content_is_refused():
+    check_content(FileChange(".gitmodules", b'[submodule "x"]\n\turl = ../x.git\n'))
+    check_content(FileChange("README.md", b"url = -x\n"))
+    check_content(FileChange(".gitmodules", None))
+    with pytest.raises(UnsafeContentError, match=r"^unsafe lib/\.gitmodules: submodule 'x' has"):
+        check_content(FileChange("lib/.gitmodules", b'[submodule "x"]\n\turl = -x\n'))
+
+
 def test_errors_belong_to_the_one_hierarchy():
     assert issubclass(UnsafePathError, EditError)
+    assert issubclass(UnsafeContentError, EditError)
     assert issubclass(BinaryFileError, EditError)
     assert UnsafePathError.exit_code == exit_codes.FAILURE
 

@@ -8,7 +8,7 @@ from talkgit.edits.model import FileChange
 from talkgit.git.merge import MergeConflict, merge
 from talkgit.git.repo import GitRepo
 from talkgit.git.trees import create_commit
-from tests.support.gitrepo import fsck, git, user_state
+from tests.support.gitrepo import fsck, git, make_repo, user_state
 
 
 def _on(repo: GitRepo, base: str, **files: str) -> str:
@@ -48,3 +48,17 @@ def test_overlapping_edits_are_a_conflict_naming_the_paths(repo: Path) -> None:
     with pytest.raises(MergeConflict, match="pkg/mod") as caught:
         merge(opened, left, right, "m\n")
     assert caught.value.paths == ("pkg/mod",)
+
+
+def test_a_merge_that_would_make_an_unsafe_gitmodules_is_a_conflict(tmp_path: Path) -> None:
+    # Each side is safe alone: "path = -x" sits under [core] on the left, and the right
+    # adds a [submodule] header above it; merged, git's fsck would refuse the file.
+    path = make_repo(tmp_path / "r", {".gitmodules": "[core]\n\tk = 1\n\tj = 2\n"})
+    opened = GitRepo.discover(path)
+    head = opened.head()
+    left = _on(opened, head, **{".gitmodules": "[core]\n\tk = 1\n\tj = 2\n\tpath = -x\n"})
+    right = _on(opened, head, **{".gitmodules": '[core]\n[submodule "x"]\n\tk = 1\n\tj = 2\n'})
+    with pytest.raises(MergeConflict) as caught:
+        merge(opened, left, right, "m\n")
+    assert caught.value.paths == (".gitmodules",)
+    fsck(path)
