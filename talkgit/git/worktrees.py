@@ -21,17 +21,18 @@ import tempfile
 from pathlib import Path
 
 from talkgit.errors import RepositoryError
+from talkgit.git.command import git
 from talkgit.git.repo import GitRepo
-from talkgit.proc import cmd_output, environ_without
+from talkgit.proc import environ_without
 from talkgit.userdirs import private_temp_directory
 
 # Hooks export these; inside our worktree they would point git back at the user's checkout.
 _GIT_LOCATION_VARIABLES = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_PREFIX")
 
 
-def _git(repo_dir: Path, *args: str) -> str:
+def _git(repo_dir: Path, *args: str) -> None:
     env = environ_without(*_GIT_LOCATION_VARIABLES)
-    return cmd_output("git", "-C", str(repo_dir), *args, env=env).stdout
+    git(*args, cwd=repo_dir, env=env)
 
 
 def worktree_path(repo: GitRepo, name: str) -> Path:
