@@ -17,9 +17,9 @@ from typing import TextIO
 from talkgit.commands.run import RunOptions, run
 from talkgit.engine.report import Reporter
 from talkgit.errors import UsageError
+from talkgit.git.command import git
 from talkgit.git.ledger import list_runs
 from talkgit.git.repo import GitRepo
-from talkgit.proc import cmd_output
 
 DEMO_FILES = {
     "fib.py": "demo_fib.py.txt",
@@ -63,9 +63,9 @@ def _prepare(directory: Path | None) -> Path:
             else "# talkgit demo\n\nA small bug to fix.\n"
         )
         (root / name).write_text(text)
-    cmd_output("git", "init", "-q", "-b", "main", cwd=root)
-    cmd_output("git", "add", "-A", cwd=root)
-    cmd_output("git", *DEMO_IDENTITY, "commit", "-q", "-m", "A Fibonacci with a bug", cwd=root)
+    git("init", "-q", "-b", "main", cwd=root)
+    git("add", "-A", cwd=root)
+    git(*DEMO_IDENTITY, "commit", "-q", "-m", "A Fibonacci with a bug", cwd=root)
     return root
 
 

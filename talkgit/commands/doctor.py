@@ -16,6 +16,7 @@ from typing import TextIO
 
 from talkgit import exit_codes
 from talkgit.errors import TalkgitError
+from talkgit.git.command import git
 from talkgit.proc import cmd_output, find_program
 
 GATE_TOOLS = ("ruff", "mypy", "bandit", "pytest")
@@ -65,9 +66,7 @@ def _probe(name: str, fix: str, version: Callable[[], str]) -> Check:
 
 
 def _git() -> Check:
-    return _probe(
-        "git", "install git 2.30 or newer", lambda: cmd_output("git", "--version").stdout.strip()
-    )
+    return _probe("git", "install git 2.30 or newer", lambda: git("--version").stdout.strip())
 
 
 def _pygit2() -> Check:

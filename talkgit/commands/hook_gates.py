@@ -26,10 +26,10 @@ from talkgit import exit_codes
 from talkgit.commands.check import NOTHING_TO_CHECK, GateRules, gate_rules, judge_change
 from talkgit.errors import RepositoryError, UsageError
 from talkgit.gates.base import Change
+from talkgit.git.command import git
 from talkgit.git.repo import GitRepo
 from talkgit.git.snapshot import changed_paths, index_tree, snapshot_commit
 from talkgit.git.treeview import CommitTree
-from talkgit.proc import cmd_output
 
 if TYPE_CHECKING:
     pass
@@ -214,14 +214,14 @@ def _is_commit(repo: GitRepo, sha: str) -> bool:
 
 
 def _is_unborn(directory: Path) -> bool:
-    inside = cmd_output("git", "rev-parse", "--git-dir", cwd=directory, check=False)
-    head = cmd_output("git", "rev-parse", "--verify", "--quiet", "HEAD", cwd=directory, check=False)
+    inside = git("rev-parse", "--git-dir", cwd=directory, check=False)
+    head = git("rev-parse", "--verify", "--quiet", "HEAD", cwd=directory, check=False)
     return inside.returncode == 0 and head.returncode != 0
 
 
 def _git(repo: GitRepo, *args: str) -> str | None:
     """git's output, stripped; None when it exits non-zero or prints nothing."""
-    done = cmd_output("git", *args, cwd=repo.workdir, check=False)
+    done = git(*args, cwd=repo.workdir, check=False)
     return (done.stdout.strip() or None) if done.returncode == 0 else None
 
 

@@ -19,7 +19,7 @@ from typing import Final, TextIO
 
 from talkgit import exit_codes
 from talkgit.errors import RepositoryError, UsageError
-from talkgit.proc import cmd_output
+from talkgit.git.command import git
 
 HOOKS: Final = ("pre-commit", "commit-msg", "pre-push")
 MARKER: Final = "# talkgit-hook:"
@@ -38,7 +38,14 @@ def hooks_directory(directory: Path) -> Path:
     """Where git runs this repository's hooks from: ``core.hooksPath``, else ``.git/hooks``."""
     if not directory.is_dir():
         raise RepositoryError(f"not a git repository: {directory}")
-    found = cmd_output("git", "rev-parse", "--git-path", "hooks", cwd=directory, check=False)
+    found = git(
+        "rev-parse",
+        "--git-path",
+        "hooks",
+        cwd=directory,
+        check=False,
+        hooks_path_as_configured=True,
+    )
     if found.returncode != 0:
         raise RepositoryError(f"not a git repository: {directory}")
     return (directory / found.stdout.strip()).resolve()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Literal, Protocol
 
 from talkgit.proc import StartedCommands
@@ -79,6 +79,23 @@ class Target:
     tree: str = ""
     suite_cache: Path | None = None
     test_command: tuple[str, ...] | None = None
+
+
+def plain_file(root: Path, path: str) -> bool:
+    """Whether ``root / path`` is a file of the tree itself, which a gate may read or give
+    its tool: no ``..``, and no symbolic link on the way (the file, or a folder above it),
+    so it cannot be a file elsewhere on the machine. A link may point anywhere; what it
+    points at is not the change's text.
+    """
+    relative = PurePosixPath(path)
+    if relative.is_absolute() or ".." in relative.parts or not relative.parts:
+        return False
+    below = root
+    for part in relative.parts:
+        below = below / part
+        if below.is_symlink():
+            return False
+    return below.is_file()
 
 
 @dataclass(frozen=True)

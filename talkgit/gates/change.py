@@ -146,12 +146,15 @@ def _target(
     test_command: tuple[str, ...] | None = None,
 ) -> Target:
     root = worktrees.materialize(repo, name, commit)
+    # A link is checked out as a file holding its text (talkgit.git.worktrees): no tool
+    # reads it, as none reads a link elsewhere (talkgit.gates.base.plain_file).
+    links = repo.links(commit, files)
     # A cache per worktree: head and base run at once, and mypy's cache is tied to paths.
     cache_dir = repo.private_dir / "cache" / "gates" / name
     cache_dir.mkdir(parents=True, exist_ok=True)
     return Target(
         root=root,
-        files=files,
+        files=tuple(path for path in files if path not in links),
         cache_dir=cache_dir,
         timeout=timeout,
         tree=repo.tree_of(commit),

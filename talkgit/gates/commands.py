@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from talkgit.gates.base import Target
+from talkgit.gates.base import Target, plain_file
 from talkgit.gates.mypy_scope import files_to_check
 
 if sys.version_info >= (3, 11):
@@ -29,8 +29,8 @@ Selection = Callable[[Target], list[str]]
 
 
 def python_files(target: Target) -> list[str]:
-    """The target's Python files that still exist (a change may delete some)."""
-    return [f for f in target.files if f.endswith(PYTHON_SUFFIXES) and (target.root / f).is_file()]
+    """The target's Python files that still exist (a change may delete some), but links."""
+    return [f for f in target.files if f.endswith(PYTHON_SUFFIXES) and plain_file(target.root, f)]
 
 
 def mypy_files(target: Target) -> list[str]:

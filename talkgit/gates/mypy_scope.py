@@ -17,6 +17,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from talkgit.gates.base import plain_file
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # tomli is tomllib's backport, a dependency on 3.10 only
@@ -43,7 +45,7 @@ def files_to_check(root: Path, changed: Iterable[str]) -> list[str]:
     never named twice: mypy stops on a module found twice.
     """
     scope = read_scope(root)
-    existing = [p for p in changed if p.endswith((".py", ".pyi")) and (root / p).is_file()]
+    existing = [p for p in changed if p.endswith((".py", ".pyi")) and plain_file(root, p)]
     checked = [c for c in (_checked_as(root, scope, p) for p in existing) if c is not None]
     stubs = {path for path in checked if path.endswith(".pyi")}
     return [p for p in dict.fromkeys(checked) if not (p.endswith(".py") and f"{p}i" in stubs)]
@@ -73,7 +75,7 @@ def _crawled(root: Path, directory: str, path: str, exclude: Sequence[str]) -> s
     if any(not _kept(f"{d}/", exclude) for d in below[:-1]) or not _kept(path, exclude):
         return None
     stub = f"{path}i"
-    if path.endswith(".py") and (root / stub).is_file() and _kept(stub, exclude):
+    if path.endswith(".py") and plain_file(root, stub) and _kept(stub, exclude):
         return stub
     return path
 

@@ -24,10 +24,10 @@ import re
 import time
 import tokenize
 from collections.abc import Iterable, Iterator, Mapping
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from talkgit import __version__
-from talkgit.gates.base import Finding, GateRun, Severity, Target
+from talkgit.gates.base import Finding, GateRun, Severity, Target, plain_file
 
 NAME = "placeholder"
 MARKERS = {"TODO": Severity.LOW, "FIXME": Severity.MEDIUM, "PLACEHOLDER": Severity.MEDIUM}
@@ -78,15 +78,10 @@ def scan_python(path: str, text: str) -> tuple[Finding, ...]:
 
 
 def _read_text(root: Path, path: str) -> str | None:
-    relative = PurePosixPath(path)
-    if relative.is_absolute() or ".." in relative.parts:
-        return None
-    file = root / relative
-    # A symlink may point anywhere; what it points at is not the change's text.
-    if file.is_symlink() or not file.is_file():
+    if not plain_file(root, path):
         return None
     try:
-        data = file.read_bytes()
+        data = (root / path).read_bytes()
         return None if b"\0" in data else data.decode("utf-8")
     except (OSError, UnicodeDecodeError):
         return None

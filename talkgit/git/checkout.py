@@ -18,12 +18,13 @@ from pathlib import Path
 import pygit2
 
 from talkgit.errors import TalkgitError, UsageError
+from talkgit.git.command import git
 from talkgit.git.merge import MergeConflict, check_merge
 from talkgit.git.names import short_branch
 from talkgit.git.repo import GitRepo, translate_git_errors
 from talkgit.git.transaction import Transaction
 from talkgit.git.trees import commit_tree
-from talkgit.proc import cmd_output, environ_without
+from talkgit.proc import environ_without
 
 # Hooks export these; they would point our git commands at another index or tree.
 _GIT_LOCATION_VARIABLES = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_PREFIX")
@@ -223,4 +224,4 @@ def _put_back(repo: GitRepo, new: str, old: str, cause: BaseException) -> None:
 
 def _git(workdir: Path, *args: str, check: bool = True) -> str:
     env = environ_without(*_GIT_LOCATION_VARIABLES)
-    return cmd_output("git", "-C", str(workdir), *args, env=env, check=check).stdout
+    return git(*args, cwd=workdir, env=env, check=check).stdout

@@ -1,8 +1,8 @@
 """Sharing talkgit's refs with a remote: fetch aside, merge locally, push without force.
 
-Every network operation is the git CLI (through ``cmd_output``), so the user's remotes,
-credentials, proxies and hooks apply. Nothing is ever force-pushed and no local ref is
-ever moved backwards or sideways:
+Every network operation is the git CLI (``talkgit.git.command``), so the user's remotes,
+credentials and proxies apply (hooks do not). Nothing is ever force-pushed and no local
+ref is ever moved backwards or sideways:
 
 * fetch copies the remote's ``refs/notes/talkgit/*`` and ``refs/talkgit/runs/*`` into
   remote-tracking refs under ``refs/talkgit-remote/<remote>/`` (only those follow the
@@ -26,10 +26,11 @@ from typing import Final, Literal, NamedTuple
 import pygit2
 
 from talkgit.errors import ConcurrentUpdateError, NotFoundError, RepositoryError
+from talkgit.git.command import git
 from talkgit.git.names import LEDGER_PREFIX, RUN_NOTES_REF, STEP_NOTES_REF
 from talkgit.git.repo import GitRepo, translate_git_errors
 from talkgit.git.transaction import Transaction
-from talkgit.proc import Output, cmd_output, environ_without
+from talkgit.proc import Output, environ_without
 
 NOTES_PREFIX: Final = "refs/notes/talkgit/"
 TRACKING_ROOT: Final = "refs/talkgit-remote/"
@@ -318,7 +319,7 @@ def _push_statuses(porcelain: str) -> list[_PushStatus]:
 
 
 def _git(repo: GitRepo, *args: str, check: bool = True) -> Output:
-    return cmd_output("git", *args, cwd=repo.workdir, env=_environment(repo), check=check)
+    return git(*args, cwd=repo.workdir, env=_environment(repo), check=check)
 
 
 def _environment(repo: GitRepo) -> dict[str, str]:
@@ -358,6 +359,6 @@ def fetch_for_review(
             GIT_CONFIG_VALUE_0=f"AUTHORIZATION: basic {credentials}",
         )
     notes = "refs/notes/talkgit/*:refs/notes/talkgit/*"
-    args = ("git", "fetch", "--no-tags", "--quiet", remote, *commits, notes)
-    done = cmd_output(*args, cwd=repo.workdir, env=env, check=False)
+    args = ("fetch", "--no-tags", "--quiet", remote, *commits, notes)
+    done = git(*args, cwd=repo.workdir, env=env, check=False)
     return None if done.returncode == 0 else _last_line(done)

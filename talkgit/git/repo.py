@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -222,6 +222,20 @@ class GitRepo:
         except KeyError:
             return None
         return obj.data if isinstance(obj, pygit2.Blob) else None
+
+    def links(self, commit_sha: str, paths: Iterable[str]) -> frozenset[str]:
+        """Those of ``paths`` that are symbolic links at a commit (a private worktree holds
+        each as a file of the link's text)."""
+        tree = self.commit(commit_sha).tree
+        found = set()
+        for path in paths:
+            try:
+                mode = tree[path].filemode
+            except KeyError:
+                continue
+            if mode == pygit2.enums.FileMode.LINK:
+                found.add(path)
+        return frozenset(found)
 
     def signature(self, when: datetime | None = None) -> pygit2.Signature:
         """Who talkgit commits as: GIT_COMMITTER_* like git, then config, then a fallback.

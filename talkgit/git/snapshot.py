@@ -14,9 +14,10 @@ from pathlib import Path
 
 import pygit2
 
+from talkgit.git.command import git
 from talkgit.git.repo import GitRepo, translate_git_errors
 from talkgit.git.trees import commit_tree
-from talkgit.proc import cmd_output, environ_without
+from talkgit.proc import environ_without
 
 
 def index_tree(repo: GitRepo, environ: Mapping[str, str] | None = None) -> str:
@@ -29,7 +30,7 @@ def index_tree(repo: GitRepo, environ: Mapping[str, str] | None = None) -> str:
     env = dict(os.environ if environ is None else environ)
     for name in ("GIT_DIR", "GIT_WORK_TREE"):
         env.pop(name, None)
-    return cmd_output("git", "write-tree", cwd=repo.workdir, env=env).stdout.strip()
+    return git("write-tree", cwd=repo.workdir, env=env).stdout.strip()
 
 
 def worktree_tree(repo: GitRepo) -> str:
@@ -40,8 +41,8 @@ def worktree_tree(repo: GitRepo) -> str:
         user_index = Path(repo.raw.path) / "index"
         if user_index.exists():  # start from the user's index: unchanged files stay stat-clean
             Path(env["GIT_INDEX_FILE"]).write_bytes(user_index.read_bytes())
-        cmd_output("git", "add", "-A", cwd=repo.workdir, env=env)
-        return cmd_output("git", "write-tree", cwd=repo.workdir, env=env).stdout.strip()
+        git("add", "-A", cwd=repo.workdir, env=env)
+        return git("write-tree", cwd=repo.workdir, env=env).stdout.strip()
 
 
 def snapshot_commit(repo: GitRepo, tree: str, parent: str) -> str:

@@ -4,6 +4,11 @@ They are real, detached git worktrees (so tools that call git inside them work),
 once per name, moved to the commit asked for, and removed on request. The user's own
 working tree is never used.
 
+A symbolic link is checked out as a plain file holding the link's text
+(``core.symlinks=false``, as git does where links cannot be made): a pull request's
+``leak.py`` linking to ``~/.env`` would otherwise be read by every tool that opens it, or
+that follows an import into it. No tool can follow what is not a link.
+
 They live in ``talkgit-<uid>/worktrees/<repository>/`` in the system's temporary
 directory, a directory only this user can open, not under ``.git/``: ruff and pytest
 look for their configuration in every directory above the files they check, and from
@@ -21,17 +26,21 @@ import tempfile
 from pathlib import Path
 
 from talkgit.errors import RepositoryError
+from talkgit.git.command import git
 from talkgit.git.repo import GitRepo
-from talkgit.proc import cmd_output, environ_without
+from talkgit.proc import environ_without
 from talkgit.userdirs import private_temp_directory
 
 # Hooks export these; inside our worktree they would point git back at the user's checkout.
 _GIT_LOCATION_VARIABLES = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_PREFIX")
+# In a worktree's own folder under .git/worktrees/: it was made with links as plain files.
+# One made by an older talkgit may still hold links, which a checkout leaves as they are.
+_LINKS_OFF = "talkgit-links-off"
 
 
-def _git(repo_dir: Path, *args: str) -> str:
+def _git(repo_dir: Path, *args: str) -> None:
     env = environ_without(*_GIT_LOCATION_VARIABLES)
-    return cmd_output("git", "-C", str(repo_dir), *args, env=env).stdout
+    git("-c", "core.symlinks=false", *args, cwd=repo_dir, env=env)
 
 
 def worktree_path(repo: GitRepo, name: str) -> Path:
@@ -54,7 +63,7 @@ def worktrees_root(repo: GitRepo) -> Path:
 def materialize(repo: GitRepo, name: str, commit: str) -> Path:
     """A worktree named ``name`` holding exactly ``commit``'s files; created or reused."""
     path = worktree_path(repo, name)
-    if (path / ".git").is_file():
+    if _links_off(path):
         # An existing worktree is its user's alone: no need to hold up the repository.
         _git(path, "checkout", "--quiet", "--force", "--detach", commit)
         _git(path, "clean", "--quiet", "-ffdx")
@@ -65,7 +74,21 @@ def materialize(repo: GitRepo, name: str, commit: str) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         _git(repo.workdir, "worktree", "prune")
         _git(repo.workdir, "worktree", "add", "--quiet", "--force", "--detach", str(path), commit)
+        (_admin_dir(path) / _LINKS_OFF).touch()
     return path
+
+
+def _links_off(path: Path) -> bool:
+    try:
+        return (_admin_dir(path) / _LINKS_OFF).is_file()
+    except (OSError, UnicodeDecodeError):  # no worktree there, or half of one
+        return False
+
+
+def _admin_dir(path: Path) -> Path:
+    """The worktree's own folder in the repository: its ``.git`` file says where."""
+    gitdir = (path / ".git").read_text(encoding="utf-8").removeprefix("gitdir:").strip()
+    return path / gitdir  # relative to the worktree with worktree.useRelativePaths
 
 
 def remove(repo: GitRepo, name: str) -> None:

@@ -121,3 +121,12 @@ def test_an_excluded_stub_leaves_its_module_to_the_py(tmp_path: Path) -> None:
 def test_an_invalid_regex_excludes_nothing(tmp_path: Path) -> None:
     config = {"pyproject.toml": '[tool.mypy]\nfiles = ["tools"]\nexclude = "("\n'}
     assert _select(tmp_path, config) == ["tools/release.py"]
+
+
+def test_links_and_what_is_below_them_are_not_checked(tmp_path: Path) -> None:
+    root = write_tree(tmp_path / "repo", {"pkg/m.py": "", "pkg/real.pyi": ""})
+    (root / "leak.py").symlink_to(tmp_path / "elsewhere.env")
+    (root / "linked").symlink_to(root / "pkg")
+    (root / "pkg" / "m.pyi").symlink_to(root / "pkg" / "real.pyi")  # a link's stub: not one
+    changed = ("leak.py", "linked/m.py", "pkg/m.py")
+    assert files_to_check(root, changed) == ["pkg/m.py"]

@@ -413,8 +413,9 @@ def test_unparsable_binary_and_odd_files_are_skipped(tmp_path: Path) -> None:
     (tmp_path / "latin1.txt").write_bytes("caf\xe9 TODO\n".encode("latin-1"))
     (tmp_path / "real.txt").write_text("TODO\n")
     (tmp_path / "link.txt").symlink_to(tmp_path / "real.txt")
+    (tmp_path / "linked").symlink_to(tmp_path)  # a folder: what is below it is elsewhere
     files = ("broken.py", "image.png", "latin1.txt", "link.txt", "deleted.py", "../real.txt")
-    assert run_on(tmp_path, *files) == ()
+    assert run_on(tmp_path, *files, "linked/real.txt") == ()
     assert len(run_on(tmp_path, "real.txt")) == 1
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -54,6 +55,24 @@ def test_only_the_targets_python_files_are_linted(make_target: MakeTarget) -> No
         {"pyproject.toml": CONFIG, "old.py": "import os\n", "new.py": "import sys\n", "n.md": "x"},
         changed=("new.py", "n.md", "deleted.py"),
     )
+    run = RuffGate().run(target)
+    assert run.error is None
+    assert {(f.rule, f.path) for f in run.findings} == {("F401", "new.py")}
+
+
+def test_a_link_or_a_file_below_one_is_never_given_to_ruff(
+    make_target: MakeTarget, tmp_path: Path
+) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / ".env").write_text("GH_TOKEN=ghp_secretvalue\n")
+    (elsewhere / "mod.py").write_text("TOKEN = ghp_secretvalue\n")
+    target = make_target(
+        {"pyproject.toml": CONFIG, "new.py": "import sys\n"},
+        changed=("new.py", "leak.py", "vendor/mod.py"),
+    )
+    (target.root / "leak.py").symlink_to(elsewhere / ".env")
+    (target.root / "vendor").symlink_to(elsewhere)
     run = RuffGate().run(target)
     assert run.error is None
     assert {(f.rule, f.path) for f in run.findings} == {("F401", "new.py")}

@@ -79,6 +79,20 @@ def install_hook(repo: Path, name: str, script: str) -> None:
     hook.chmod(0o755)
 
 
+def during_each_fetch(tmp_path: Path, script: str) -> None:
+    """Run ``script`` on the remote while it serves a fetch, after it listed its refs.
+
+    The remote's own program, from the user's global config (a client's hooks would be
+    switched off): the fetching side then merges what the remote had before ``script``.
+    """
+    wrapper = tmp_path / "pack-objects"
+    wrapper.write_text(
+        "#!/bin/sh\nunset GIT_DIR GIT_WORK_TREE GIT_INDEX_FILE\n" + script + '\nexec "$@"\n'
+    )
+    wrapper.chmod(0o755)
+    git(tmp_path, "config", "--global", "uploadpack.packObjectsHook", str(wrapper))
+
+
 def test_fetch_fills_remote_tracking_refs_and_moves_no_local_ref(a: Path, b: Path) -> None:
     annotate(b, git(b, "rev-parse", "HEAD").strip(), {"by": "b"})
     ledger(b, "bbbb0001", "done")
@@ -162,15 +176,13 @@ def test_a_push_that_lost_a_race_is_fetched_merged_and_retried(
     annotate(b, commit_b, {"by": "b", "n": 1})  # b's next note, pushed while a syncs
     annotate(a, commit_file(a, "a.txt", "a\n", "a's work"), {"by": "a"})
     marker = tmp_path / "raced"
-    # Once a's fetch has finished, b pushes: a's first push is then non-fast-forward.
-    install_hook(
-        a,
-        "reference-transaction",
-        f'[ "$1" = committed ] && grep -q refs/talkgit-remote/ || exit 0\n'
-        f'[ -e "{marker}" ] && exit 0\n'
-        f'touch "{marker}"\n'
-        "unset GIT_DIR GIT_WORK_TREE GIT_INDEX_FILE\n"
-        f'git -C "{b}" push -q origin {STEP_NOTES_REF}:{STEP_NOTES_REF}\n',
+    # While a fetches, b pushes: a's first push is then non-fast-forward.
+    during_each_fetch(
+        tmp_path,
+        f'if [ ! -e "{marker}" ]; then\n'
+        f'  touch "{marker}"\n'
+        f'  git -C "{b}" push -q origin {STEP_NOTES_REF}:{STEP_NOTES_REF} >&2\n'
+        "fi",
     )
     report = sync(a)
     assert marker.exists() and report.push_attempts == 2
@@ -192,14 +204,11 @@ def test_a_remote_that_keeps_moving_is_given_up_on_after_three_tries(
     sync(b)
     annotate(a, commit_file(a, "a.txt", "a\n", "a's work"), {"by": "a"})
     count = tmp_path / "count"
-    install_hook(
-        a,
-        "reference-transaction",
-        f'[ "$1" = committed ] && grep -q refs/talkgit-remote/ || exit 0\n'
-        "unset GIT_DIR GIT_WORK_TREE GIT_INDEX_FILE\n"
+    during_each_fetch(
+        tmp_path,
         f'echo x >> "{count}"\n'
         f'git -C "{b}" notes --ref={STEP_NOTES_REF} add -f -m "$(wc -l < "{count}")" {commit_b}\n'
-        f'git -C "{b}" push -q origin {STEP_NOTES_REF}:{STEP_NOTES_REF}\n',
+        f'git -C "{b}" push -q origin {STEP_NOTES_REF}:{STEP_NOTES_REF} >&2',
     )
     with pytest.raises(
         ConcurrentUpdateError,

@@ -47,3 +47,32 @@ def test_a_half_made_worktree_is_replaced(repo: Path) -> None:
     (broken / "stray").write_text("x")
     path = worktrees.materialize(opened, "tests", opened.head())
     assert (path / "README.md").exists() and not (path / "stray").exists()
+
+
+def _commit_links(repo: Path, outside: Path) -> str:
+    (repo / "leak.py").symlink_to(outside / ".env")
+    (repo / "linked").symlink_to(outside)
+    git(repo, "add", "leak.py", "linked")
+    git(repo, "commit", "-q", "-m", "links")
+    return git(repo, "rev-parse", "HEAD").strip()
+
+
+def test_links_are_checked_out_as_files_holding_their_text(repo: Path, tmp_path: Path) -> None:
+    commit = _commit_links(repo, tmp_path)
+    path = worktrees.materialize(GitRepo.discover(repo), "gates", commit)
+    for name, text in (("leak.py", f"{tmp_path}/.env"), ("linked", str(tmp_path))):
+        assert not (path / name).is_symlink()
+        assert (path / name).read_text() == text
+
+
+def test_a_worktree_made_with_links_is_made_again(repo: Path, tmp_path: Path) -> None:
+    commit = _commit_links(repo, tmp_path)
+    opened = GitRepo.discover(repo)
+    path = worktrees.worktree_path(opened, "gates")
+    path.parent.mkdir(parents=True)
+    git(repo, "worktree", "add", "-q", "--detach", str(path), commit)  # as talkgit once did
+    assert (path / "leak.py").is_symlink()
+    assert worktrees.materialize(opened, "gates", commit) == path
+    assert not (path / "leak.py").is_symlink()
+    assert worktrees.materialize(opened, "gates", commit) == path  # and kept from then on
+    assert not (path / "leak.py").is_symlink()
