@@ -25,15 +25,9 @@ from typing import Any
 from talkgit.errors import ModelError, TalkgitError
 from talkgit.llm import scripted
 from talkgit.llm.cache import decode_reply, encode_reply, request_key, sha256_text
-from talkgit.llm.errors import (
-    CallContext,
-    Redactor,
-    classify,
-    missing_key,
-    translate,
-    unknown_model,
-)
+from talkgit.llm.errors import CallContext, classify, missing_key, translate, unknown_model
 from talkgit.llm.types import CallPolicy, Message, Reply, ResponseCache, Usage
+from talkgit.redaction import redactor, remember, secret_values
 
 _log = logging.getLogger(__name__)
 
@@ -60,8 +54,6 @@ DEFAULT_POLICY = CallPolicy()
 
 _setup_lock = threading.Lock()
 _litellm: ModuleType | None = None
-# Keys that came from an injected environment, so log lines are scrubbed of them too.
-_injected_secrets: frozenset[str] = frozenset()
 
 
 def load_litellm() -> ModuleType:
@@ -83,15 +75,9 @@ def load_litellm() -> ModuleType:
         return _litellm
 
 
-def _remember_secret(value: str) -> None:
-    global _injected_secrets
-    with _setup_lock:
-        _injected_secrets = _injected_secrets | {value}
-
-
 class _RedactingFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
-        redact = Redactor.from_environ(os.environ, extra=_injected_secrets)
+        redact = redactor()
         record.msg, record.args = redact(record.getMessage()), None
         if record.exc_info and not record.exc_text:
             # Formatted now, so the handler prints this redacted text, not the raw traceback.
@@ -145,6 +131,8 @@ class LLM:
         self._policy = policy
         self._sleep = sleep
         self._environ: Mapping[str, str] = environ if environ is not None else os.environ
+        if environ is not None:  # so whatever stores or logs this LLM's text redacts them too
+            remember(secret_values(environ))
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not cryptography
         self._rng_lock = threading.Lock()
         self.scripts = scripted.ScriptBook()
@@ -202,8 +190,8 @@ class LLM:
         litellm = load_litellm()
         route = self._route(litellm, model, api_base)
         if route.api_key is not None:
-            _remember_secret(route.api_key)
-        redact = Redactor.from_environ(self._environ, os.environ, extra=[route.api_key or ""])
+            remember([route.api_key])
+        redact = redactor(self._environ, extra=[route.api_key or ""])
         context = CallContext(model, api_base, route.key_variable, timeout)
         attempt = 0
         while True:
