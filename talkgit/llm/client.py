@@ -17,7 +17,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from types import ModuleType
 from typing import Any
@@ -27,7 +27,7 @@ from talkgit.llm import scripted
 from talkgit.llm.cache import decode_reply, encode_reply, request_key, sha256_text
 from talkgit.llm.errors import CallContext, classify, missing_key, translate, unknown_model
 from talkgit.llm.types import CallPolicy, Message, Reply, ResponseCache, Usage
-from talkgit.redaction import redactor, remember, secret_values
+from talkgit.redaction import Redactor, redactor, remember, secret_values
 
 _log = logging.getLogger(__name__)
 
@@ -116,6 +116,11 @@ class LLM:
     ``sleep`` and ``rng`` drive the back-off (inject them to test without waiting);
     ``environ`` is where API keys are looked up and whose secret values are redacted
     from every message (default: ``os.environ``). One LLM may serve many threads.
+
+    Replies are redacted (``talkgit.redaction``) before anything sees them: a fresh reply
+    and its replay from the cache are the same redacted text, and the request hash (the
+    cache key) is computed over the redacted request, so both hashes can be checked
+    against what talkgit stores.
     """
 
     def __init__(
@@ -153,12 +158,18 @@ class LLM:
         failure that remains is a one-line ModelError with no secret in it.
         """
         messages = tuple(messages)
-        key = request_key(model, api_base, messages)
+        redact = redactor(self._environ)
+        key = request_key(
+            model,
+            None if api_base is None else redact(api_base),
+            [Message(m.role, redact(m.content)) for m in messages],
+        )
         cached = self._cached(key)
         if cached is not None:
             self.note_answered(agent=agent, model=model)
-            return cached
+            return _redacted(cached, redact)  # stored before a key it holds was known
         reply = self._call(agent, model, messages, api_base, timeout or self._policy.timeout, key)
+        reply = _redacted(reply, redact)
         if self._cache is not None:
             self._cache.put(key, encode_reply(reply))
         return reply
@@ -279,6 +290,14 @@ def _reply(litellm: ModuleType, model: str, response: Any, key: str) -> Reply:
         response_sha256=sha256_text(str(text)),
         cached=False,
     )
+
+
+def _redacted(reply: Reply, redact: Redactor) -> Reply:
+    """``reply`` with its text redacted, and the response hash of that text."""
+    text = redact(reply.text)
+    if text == reply.text:
+        return reply
+    return replace(reply, text=text, response_sha256=sha256_text(text))
 
 
 def _count(value: Any) -> int:
