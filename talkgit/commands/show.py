@@ -14,6 +14,7 @@ from talkgit.engine.state import AttemptRecord, RunRecord
 from talkgit.git.ledger import list_runs
 from talkgit.git.names import integration_branch, short_branch
 from talkgit.git.repo import GitRepo
+from talkgit.redaction import redactor
 
 
 def runs(directory: Path, *, as_json: bool = False, out: TextIO | None = None) -> int:
@@ -24,9 +25,10 @@ def runs(directory: Path, *, as_json: bool = False, out: TextIO | None = None) -
         key=lambda record: record.created,
         reverse=True,
     )
+    redact = redactor()  # a ledger written before redaction, or a key learnt since
     if as_json:
         rows = [record.model_dump(mode="json", by_alias=True) for record in records]
-        out.write(json.dumps(rows, indent=2) + "\n")
+        out.write(json.dumps(redact.value(rows), indent=2) + "\n")
         return exit_codes.OK
     if not records:
         out.write('no runs yet — start one with `talkgit run "TASK"` or try `talkgit demo`\n')
@@ -34,7 +36,7 @@ def runs(directory: Path, *, as_json: bool = False, out: TextIO | None = None) -
         when = record.created.strftime("%Y-%m-%d %H:%M")
         out.write(
             f"{record.run}  {when}  {record.status:<11} {record.attempts:>3} steps  "
-            f"${record.usage.cost:<10} {record.task[:60]}\n"
+            f"${record.usage.cost:<10} {redact(record.task)[:60]}\n"
         )
     return exit_codes.OK
 
@@ -45,11 +47,12 @@ def show(
     out = out or sys.stdout
     repo = GitRepo.discover(directory)
     stored = open_run(repo, run_prefix or latest_run(repo))
+    redact = redactor()  # a ledger written before redaction, or a key learnt since
     if as_json:
         document = run_as_dict(stored.record, stored.plan, stored.attempts)
-        out.write(json.dumps(document, indent=2) + "\n")
+        out.write(json.dumps(redact.value(document), indent=2) + "\n")
     else:
-        out.write(describe(stored.record, stored.plan, stored.attempts))
+        out.write(redact(describe(stored.record, stored.plan, stored.attempts)))
     return exit_codes.OK
 
 

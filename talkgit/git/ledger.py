@@ -4,6 +4,9 @@ Each ledger commit's tree is the whole state (``run.json``, ``plan.json``, ``ste
 transcripts, the response cache). Its first parent is the previous state; further parents
 are the step commits recorded since, so every step commit stays reachable — and keeps its
 note meaningful — after its branch is deleted and ``git gc`` runs.
+
+A ledger is shared (``talkgit sync``) and holds prompts built from the repository's files,
+so every file is redacted on its way in (``talkgit.redaction``).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from talkgit.git.names import LEDGER_PREFIX, ledger_ref
 from talkgit.git.repo import GitRepo
 from talkgit.git.transaction import Transaction
 from talkgit.git.trees import commit_tree, write_tree
+from talkgit.redaction import Redactor, redactor
 
 
 def list_runs(repo: GitRepo) -> list[str]:
@@ -74,8 +78,12 @@ class Ledger:
 
         ``files`` maps ledger paths to new bytes (None deletes); ``keep`` are commits to
         hold reachable. The ledger's tip only moves when ``tx`` commits; then ``self.tip``
-        should be set to the returned sha (see ``write``).
+        should be set to the returned sha (see ``write``). Every file is redacted first.
         """
+        redact = redactor()
+        files = {
+            path: None if data is None else _redacted(data, redact) for path, data in files.items()
+        }
         with self.repo.lock:
             base_tree = self.repo.commit(self.tip).tree_id if self.tip else None
             tree_id = write_tree(self.repo, base_tree, [FileChange(p, d) for p, d in files.items()])
@@ -100,6 +108,12 @@ class Ledger:
             tx.commit()
             self.tip = new_tip
         return new_tip
+
+
+def _redacted(data: bytes, redact: Redactor) -> bytes:
+    text = data.decode("utf-8", "surrogateescape")
+    cleaned = redact.document(text)
+    return data if cleaned == text else cleaned.encode("utf-8", "surrogateescape")
 
 
 def dump_json(value: object) -> bytes:

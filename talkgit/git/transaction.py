@@ -20,6 +20,7 @@ from talkgit.edits.model import FileChange
 from talkgit.errors import ConcurrentUpdateError
 from talkgit.git.repo import GitRepo, translate_git_errors
 from talkgit.git.trees import MODE_TREE, commit_tree, write_tree
+from talkgit.redaction import redactor
 
 
 @dataclass(frozen=True)
@@ -49,9 +50,10 @@ class Transaction:
         """Attach (or replace) the note on commit ``target`` in ``notes_ref``.
 
         Notes are merged onto whatever the notes ref holds at commit time, under its lock,
-        so concurrent writers of different notes never lose each other's work.
+        so concurrent writers of different notes never lose each other's work. Notes are
+        shared (``talkgit sync``), so ``text`` is redacted first.
         """
-        self._notes.setdefault(notes_ref, {})[target] = text.encode()
+        self._notes.setdefault(notes_ref, {})[target] = redactor().document(text).encode()
 
     def commit(self) -> None:
         names = sorted({u.name for u in self._updates} | set(self._notes))

@@ -151,7 +151,15 @@ def create_commit(
 
 
 def commit_tree(repo: GitRepo, tree_id: pygit2.Oid, message: str, parents: Sequence[str]) -> str:
-    """Write a commit object for an existing tree, signed by the repository's identity."""
+    """Write a commit object for an existing tree, signed by the repository's identity.
+
+    Messages hold a task, step goals and summaries, words a person or a model wrote, so
+    they are redacted first (``talkgit.redaction``).
+    """
+    # Imported here: `talkgit check` loads this module but commits nothing.
+    from talkgit.redaction import redactor
+
+    message = redactor()(message)
     signature = repo.signature()
     with repo.lock, translate_git_errors("cannot create commit"):
         oid = repo.objects.create_commit(

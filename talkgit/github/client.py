@@ -23,6 +23,7 @@ from talkgit import __version__
 from talkgit.errors import ConfigError, ToolError
 from talkgit.github.diff import LineComment
 from talkgit.github.event import PullRequest, parse_pull
+from talkgit.redaction import redactor, remember
 
 DEFAULT_API_URL: Final = "https://api.github.com"
 API_VERSION: Final = "2022-11-28"
@@ -168,7 +169,8 @@ class GitHubClient:
     ) -> None:
         if not token:
             raise ConfigError("no GitHub token: set GITHUB_TOKEN (the action's github-token)")
-        self._token = token
+        remember([token])  # so log lines and anything else this process stores redact it too
+        self._redact = redactor(extra=[token])
         self._retries = retries
         self._sleep = sleep
         self._now = now
@@ -414,9 +416,6 @@ class GitHubClient:
         detail = _error_detail(response)
         message = f"GitHub {method} {_path(url)}: {response.status_code} {detail}".rstrip()
         raise GitHubError(self._redact(message), response.status_code)
-
-    def _redact(self, text: str) -> str:
-        return text.replace(self._token, "[REDACTED]")
 
 
 def _graphql_url(api_url: str) -> str:

@@ -57,6 +57,7 @@ from talkgit.github.summary import (
     escape,
     render_summary,
 )
+from talkgit.redaction import redactor
 
 PLAN_SCHEMA: Final = "talkgit.publish/v1"
 PLAN_FILE: Final = "talkgit-publish.json"  # its name inside a saved-results directory
@@ -219,7 +220,7 @@ def plan_publication(
         for c in data.llm_comments
         if diff.commentable(c.path, c.line)
     ]
-    return PublishPlan(
+    plan = PublishPlan(
         repo=pr.repo,
         number=pr.number,
         head_sha=pr.head_sha,
@@ -228,6 +229,23 @@ def plan_publication(
         summary=render_summary(data, run_url=run_url, head_sha=pr.head_sha),
         comments=tuple(_unique(comments, _comment_key)[:MAX_REVIEW_COMMENTS]),
         annotations=tuple(_annotation(f) for f in findings[:MAX_ANNOTATIONS]),
+    )
+    return _redacted(plan)
+
+
+def _redacted(plan: PublishPlan) -> PublishPlan:
+    """``plan`` with every secret taken out of the text it shows: the reviewer's words, the
+    tools' messages and the author's code they quote (``talkgit.redaction``)."""
+    redact = redactor()
+    return plan.model_copy(
+        update={
+            "summary": redact(plan.summary)[:COMMENT_LIMIT],
+            "comments": tuple(replace(c, body=redact(c.body)) for c in plan.comments),
+            "annotations": tuple(
+                replace(a, title=redact(a.title), message=redact(a.message))
+                for a in plan.annotations
+            ),
+        }
     )
 
 

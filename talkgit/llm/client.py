@@ -17,7 +17,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from types import ModuleType
 from typing import Any
@@ -25,15 +25,9 @@ from typing import Any
 from talkgit.errors import ModelError, TalkgitError
 from talkgit.llm import scripted
 from talkgit.llm.cache import decode_reply, encode_reply, request_key, sha256_text
-from talkgit.llm.errors import (
-    CallContext,
-    Redactor,
-    classify,
-    missing_key,
-    translate,
-    unknown_model,
-)
+from talkgit.llm.errors import CallContext, classify, missing_key, translate, unknown_model
 from talkgit.llm.types import CallPolicy, Message, Reply, ResponseCache, Usage
+from talkgit.redaction import Redactor, redactor, remember, secret_values
 
 _log = logging.getLogger(__name__)
 
@@ -60,8 +54,6 @@ DEFAULT_POLICY = CallPolicy()
 
 _setup_lock = threading.Lock()
 _litellm: ModuleType | None = None
-# Keys that came from an injected environment, so log lines are scrubbed of them too.
-_injected_secrets: frozenset[str] = frozenset()
 
 
 def load_litellm() -> ModuleType:
@@ -83,15 +75,9 @@ def load_litellm() -> ModuleType:
         return _litellm
 
 
-def _remember_secret(value: str) -> None:
-    global _injected_secrets
-    with _setup_lock:
-        _injected_secrets = _injected_secrets | {value}
-
-
 class _RedactingFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
-        redact = Redactor.from_environ(os.environ, extra=_injected_secrets)
+        redact = redactor()
         record.msg, record.args = redact(record.getMessage()), None
         if record.exc_info and not record.exc_text:
             # Formatted now, so the handler prints this redacted text, not the raw traceback.
@@ -130,6 +116,11 @@ class LLM:
     ``sleep`` and ``rng`` drive the back-off (inject them to test without waiting);
     ``environ`` is where API keys are looked up and whose secret values are redacted
     from every message (default: ``os.environ``). One LLM may serve many threads.
+
+    Replies are redacted (``talkgit.redaction``) before anything sees them: a fresh reply
+    and its replay from the cache are the same redacted text, and the request hash (the
+    cache key) is computed over the redacted request, so both hashes can be checked
+    against what talkgit stores.
     """
 
     def __init__(
@@ -145,6 +136,8 @@ class LLM:
         self._policy = policy
         self._sleep = sleep
         self._environ: Mapping[str, str] = environ if environ is not None else os.environ
+        if environ is not None:  # so whatever stores or logs this LLM's text redacts them too
+            remember(secret_values(environ))
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not cryptography
         self._rng_lock = threading.Lock()
         self.scripts = scripted.ScriptBook()
@@ -165,12 +158,18 @@ class LLM:
         failure that remains is a one-line ModelError with no secret in it.
         """
         messages = tuple(messages)
-        key = request_key(model, api_base, messages)
+        redact = redactor(self._environ)
+        key = request_key(
+            model,
+            None if api_base is None else redact(api_base),
+            [Message(m.role, redact(m.content)) for m in messages],
+        )
         cached = self._cached(key)
         if cached is not None:
             self.note_answered(agent=agent, model=model)
-            return cached
+            return _redacted(cached, redact)  # stored before a key it holds was known
         reply = self._call(agent, model, messages, api_base, timeout or self._policy.timeout, key)
+        reply = _redacted(reply, redact)
         if self._cache is not None:
             self._cache.put(key, encode_reply(reply))
         return reply
@@ -202,8 +201,8 @@ class LLM:
         litellm = load_litellm()
         route = self._route(litellm, model, api_base)
         if route.api_key is not None:
-            _remember_secret(route.api_key)
-        redact = Redactor.from_environ(self._environ, os.environ, extra=[route.api_key or ""])
+            remember([route.api_key])
+        redact = redactor(self._environ, extra=[route.api_key or ""])
         context = CallContext(model, api_base, route.key_variable, timeout)
         attempt = 0
         while True:
@@ -291,6 +290,14 @@ def _reply(litellm: ModuleType, model: str, response: Any, key: str) -> Reply:
         response_sha256=sha256_text(str(text)),
         cached=False,
     )
+
+
+def _redacted(reply: Reply, redact: Redactor) -> Reply:
+    """``reply`` with its text redacted, and the response hash of that text."""
+    text = redact(reply.text)
+    if text == reply.text:
+        return reply
+    return replace(reply, text=text, response_sha256=sha256_text(text))
 
 
 def _count(value: Any) -> int:

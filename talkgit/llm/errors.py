@@ -14,56 +14,17 @@ import enum
 import math
 import re
 import socket
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from types import ModuleType
 from typing import Any
 
 from talkgit.errors import ModelError
+from talkgit.redaction import Redactor
 
-REDACTED = "[REDACTED]"
-SECRET_SUFFIXES = ("_API_KEY", "_TOKEN", "_SECRET")
-# Values this short are not real secrets, and replacing them would shred every message.
-_MIN_SECRET_LENGTH = 4
-# Fragments a provider echoes back ("sk-test-****7890") are matched piece by piece.
-_MIN_FRAGMENT_LENGTH = 6
-_KEY_LIKE = re.compile(r"\b(?:sk|pk|rk)-[A-Za-z0-9_\-*.]{4,}|\bAIza[0-9A-Za-z_\-]{8,}")
-_TOKEN = re.compile(rf"[A-Za-z0-9_\-*.+/=:]{{{_MIN_FRAGMENT_LENGTH},}}")
-_MASK = re.compile(r"\*+|\.{3,}|…")
 _LITELLM_PREFIX = re.compile(r"^(?:litellm\.\w+:\s*|\w+Error:\s*|[\w-]+Exception\s*-\s*)+")
 _MAX_DETAIL = 200
-
-
-class Redactor:
-    """Removes secret values (and fragments of them) from text that leaves the package."""
-
-    def __init__(self, secrets: Iterable[str]) -> None:
-        kept = {s for s in secrets if len(s) >= _MIN_SECRET_LENGTH}
-        self._secrets = sorted(kept, key=len, reverse=True)
-
-    @classmethod
-    def from_environ(cls, *environs: Mapping[str, str], extra: Iterable[str] = ()) -> Redactor:
-        """Every value of a ``*_API_KEY``, ``*_TOKEN`` or ``*_SECRET`` variable, plus ``extra``."""
-        values = [
-            value
-            for environ in environs
-            for name, value in environ.items()
-            if name.upper().endswith(SECRET_SUFFIXES)
-        ]
-        return cls([*values, *extra])
-
-    def __call__(self, text: str) -> str:
-        for secret in self._secrets:
-            text = text.replace(secret, REDACTED)
-        text = _KEY_LIKE.sub(REDACTED, text)
-        return _TOKEN.sub(self._fragment, text) if self._secrets else text
-
-    def _fragment(self, match: re.Match[str]) -> str:
-        pieces = [p for p in _MASK.split(match.group(0)) if len(p) >= _MIN_FRAGMENT_LENGTH]
-        if any(piece in secret for piece in pieces for secret in self._secrets):
-            return REDACTED
-        return match.group(0)
 
 
 class FaultKind(enum.Enum):

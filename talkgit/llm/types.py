@@ -39,8 +39,9 @@ class Usage:
 class Reply:
     """A model's answer, with what it cost and the hashes provenance records.
 
-    ``request_sha256`` is the cache key (model, api_base and messages; never a key);
-    ``response_sha256`` is the sha256 of ``text``. ``cached`` says no call was made.
+    ``request_sha256`` is the cache key (model, api_base and messages, redacted; never a
+    key); ``response_sha256`` is the sha256 of ``text``, which is redacted too. ``cached``
+    says no call was made.
     """
 
     text: str

@@ -28,6 +28,23 @@ def test_ledger_is_a_chain_of_state_commits(repo: Path) -> None:
     fsck(repo)
 
 
+def test_every_file_is_redacted_on_its_way_in_and_stays_json(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("VENDOR_TOKEN", "vendor-secret-value-0042")
+    ledger = Ledger(GitRepo.discover(repo), "abcd1234")
+    said = "line one\nghp_A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6 and vendor-secret-value-0042"
+    unchanged = dump_json({"said": "nothing secret"})
+
+    ledger.write({"transcript.json": dump_json([{"content": said}]), "run.json": unchanged})
+
+    assert ledger.read_json("transcript.json") == [
+        {"content": "line one\n[REDACTED] and [REDACTED]"}
+    ]
+    assert ledger.read("run.json") == unchanged
+    assert "vendor-secret" not in git(repo, "log", "-p", "refs/talkgit/runs/abcd1234")
+
+
 def test_step_commits_survive_branch_deletion_and_gc(repo: Path) -> None:
     opened = GitRepo.discover(repo)
     before = user_state(repo)

@@ -35,6 +35,21 @@ def test_refs_and_notes_move_together_and_git_reads_them(repo: Path) -> None:
     fsck(repo)
 
 
+def test_a_note_is_redacted_and_a_commit_message_too(repo: Path) -> None:
+    opened = GitRepo.discover(repo)
+    key = "sk-proj-abcDEF1234567890abcdef"
+    sha = create_commit(
+        opened, base=opened.head(), changes=[FileChange("a.py", b"A = 1\n")], message=f"{key}\n"
+    )
+    tx = Transaction(opened)
+    tx.add_note(STEP_NOTES_REF, sha, json.dumps({"reason": f"echoed {key}"}) + "\n")
+    tx.commit()
+
+    note = json.loads(git(repo, "notes", "--ref=talkgit/steps", "show", sha))
+    assert note == {"reason": "echoed [REDACTED]"}
+    assert git(repo, "log", "-1", "--format=%B", sha).strip() == "[REDACTED]"
+
+
 def test_a_stale_expectation_applies_nothing(repo: Path) -> None:
     opened = GitRepo.discover(repo)
     first, second = _commit(opened, b"1\n"), _commit(opened, b"2\n")

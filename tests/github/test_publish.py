@@ -319,6 +319,31 @@ def test_llm_comments_are_posted_on_diff_lines_with_their_own_markers(github, cl
     assert (first.review_comments_posted, second.review_comments_posted) == (1, 0)
 
 
+def test_no_key_in_the_reviewers_words_or_the_tools_messages_reaches_github(
+    github, client, run, monkeypatch
+):
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-TALKGIT-PUBLISH-0123456789")
+    keys = (
+        "sk-test-TALKGIT-PUBLISH-0123456789",
+        "ghp_A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6",
+        "AKIAIOSFODNN7EXAMPLQ",
+    )
+    data = review(
+        finding(line=3, message=f"a hard-coded key: {keys[2]}"),
+        finding("pkg/mod.py", 60, rule="S105", message=f"and here: {keys[2]}"),
+        llm_comments=(LineComment("pkg/mod.py", 4, f"Your key {keys[0]} leaks here."),),
+        llm_summary=f"Fine, but {keys[1]} is a token.",
+        llm_model="openai/gpt-4o-mini",
+    )
+
+    run(client, data)
+
+    sent = "\n".join(json.dumps(r.body) for r in github.requests)
+    written = run.summary.read_text() + run.stdout.getvalue()
+    assert "[REDACTED]" in sent
+    assert not [key for key in keys if key in sent or key in written]
+
+
 def test_a_marker_quoted_inside_a_comment_is_not_taken_for_ours():
     body = "see <!-- talkgit:finding aaaa --> above\n\n<!-- talkgit:finding bbbb -->"
     assert finding_marker(body) == "bbbb"

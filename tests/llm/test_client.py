@@ -100,6 +100,39 @@ def test_a_new_llm_on_the_same_directory_reuses_the_cache(openai_server, cache_d
     assert (resumed.text, resumed.cached, openai_server.calls) == ("paid once", True, 1)
 
 
+def test_a_reply_that_echoes_a_key_is_redacted_in_the_reply_and_the_cache(
+    llm, openai_server, cache_dir
+):
+    openai_server.push(f"Your key is {FAKE_KEY}; mine is ghp_A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6.")
+
+    first = ask(llm, openai_server)
+    again = ask(llm, openai_server)
+
+    assert first.text == "Your key is [REDACTED]; mine is [REDACTED]."
+    assert first.response_sha256 == sha256_text(first.text)
+    assert (again.text, again.response_sha256, again.cached) == (
+        first.text,
+        first.response_sha256,
+        True,
+    )
+    assert openai_server.calls == 1
+    (entry,) = cache_dir.iterdir()
+    assert json.loads(entry.read_text())["text"] == first.text
+
+
+def test_the_request_hash_is_of_the_redacted_request(llm, openai_server):
+    openai_server.push("ok")
+    messages = (Message("user", f"config.py holds {FAKE_KEY}"),)
+
+    reply = llm.complete(
+        agent="coder", model=MODEL, messages=messages, api_base=openai_server.base_url
+    )
+
+    assert FAKE_KEY in openai_server.requests[0].messages[0]["content"]  # sent as it is
+    redacted = (Message("user", "config.py holds [REDACTED]"),)
+    assert reply.request_sha256 == request_key(MODEL, openai_server.base_url, redacted)
+
+
 def test_different_messages_are_different_cache_entries(openai_server, sleeps):
     llm = LLM(cache=MemoryCache(), sleep=sleeps)
     openai_server.push("one", "two")
