@@ -3,7 +3,8 @@
 What goes where:
 
 - one sticky summary comment, found again by its hidden marker on a comment by the
-  token's own user, and updated in place;
+  token's own account (``TokenIdentity``: by account id, never by name), and updated in
+  place; when GitHub will not say who the token is, nothing is adopted or removed;
 - a review comment for each new finding (and LLM remark) on a line inside the diff, at
   most 30 per review and 90 in all, each ending in a fingerprint marker: a re-run posts
   only what is not there yet, and removes (or, when people replied, marks resolved) what
@@ -43,8 +44,9 @@ from talkgit.github.client import (
     CheckOutput,
     GitHubClient,
     GitHubError,
-    GitHubUser,
+    IssueComment,
     ReviewComment,
+    TokenIdentity,
 )
 from talkgit.github.diff import LineComment, PullDiff, pull_diff
 from talkgit.github.event import PullRequest, RunnerFiles, Sha, WorkflowRun
@@ -66,7 +68,6 @@ ANNOTATION_BATCH: Final = 50
 MAX_ANNOTATIONS: Final = 1_000  # 20 requests; the job summary and SARIF list every finding
 WORKFLOW_ANNOTATION_LIMIT: Final = 10  # GitHub shows 10 of each kind per step
 CHECK_NAME: Final = "talkgit"
-DEFAULT_BOT: Final = "github-actions[bot]"  # the GITHUB_TOKEN's user, if GitHub will not say
 MAX_PLAN_BYTES: Final = 16 * 1024 * 1024
 LLM_COMMENT_LIMIT: Final = 4_000
 
@@ -276,10 +277,10 @@ class _Poster:
     ) -> None:
         self.client, self.pr, self.plan, self.tally = client, pr, plan, tally
         self.check_name = check_name
-        self.login = ""
+        self.identity: TokenIdentity | None = None
 
     def run(self) -> None:
-        self.login = self.client.viewer_login() or DEFAULT_BOT
+        self.identity = self.client.identity()
         self._guarded("the summary comment", self._sticky_comment)
         self._guarded("review comments", self._review_comments)
         self._guarded("the check run", self._check_run)
@@ -295,28 +296,33 @@ class _Poster:
 
     def _sticky_comment(self) -> None:
         repo, number, body = self.pr.repo, self.pr.number, self.plan.summary
-        existing = next(
-            (
-                c
-                for c in self.client.issue_comments(repo, number)
-                if _by(c.user, self.login) and SUMMARY_MARKER in (c.body or "")
-            ),
-            None,
-        )
+        existing = self._our_summary_comment()
         if existing is None:
             created = self.client.create_issue_comment(repo, number, body)
             self.tally.comment_id, self.tally.comment_created = created.id, True
+            if self.identity is None and created.user is not None:
+                self.identity = TokenIdentity.of(created.user)  # GitHub just said who we are
         else:
             if existing.body != body:
                 self.client.update_issue_comment(repo, existing.id, body)
             self.tally.comment_id = existing.id
+
+    def _our_summary_comment(self) -> IssueComment | None:
+        """The summary comment this token wrote before; none when it cannot tell who it is."""
+        if self.identity is None:
+            return None
+        owns = self.identity.owns
+        comments = self.client.issue_comments(self.pr.repo, self.pr.number)
+        return next(
+            (c for c in comments if owns(c.user) and SUMMARY_MARKER in (c.body or "")), None
+        )
 
     # -- review comments --
 
     def _review_comments(self) -> None:
         comments = list(self.client.review_comments(self.pr.repo, self.pr.number))
         wanted = {c.fingerprint for c in self.plan.comments}
-        present, stale = _sort_ours(comments, self.login, wanted)
+        present, stale = _sort_ours(comments, self.identity, wanted)
         self.tally.kept = len(present)
         self.tally.delivered |= present
         for batch in _chunks([c for c in self.plan.comments if c.fingerprint not in present]):
@@ -389,18 +395,19 @@ class _Poster:
 
 
 def _sort_ours(
-    comments: Iterable[ReviewComment], login: str, wanted: set[str]
+    comments: Iterable[ReviewComment], identity: TokenIdentity | None, wanted: set[str]
 ) -> tuple[set[str], list[ReviewComment]]:
     """Fingerprints of our comments still wanted and still on the diff, and the others (stale).
 
     An outdated comment (``line`` None) is stale even when its finding remains: the
     finding is posted again where it is now. A second comment with the same fingerprint
-    (a duplicate from an interrupted run) is stale too.
+    (a duplicate from an interrupted run) is stale too. With no identity, nothing is ours.
     """
     present: set[str] = set()
     stale: list[ReviewComment] = []
     for comment in comments:
-        if not _by(comment.user, login) or comment.in_reply_to_id is not None:
+        mine = identity is not None and identity.owns(comment.user)
+        if not mine or comment.in_reply_to_id is not None:
             continue
         fingerprint = finding_marker(comment.body or "")
         if fingerprint is None:
@@ -410,15 +417,6 @@ def _sort_ours(
         else:
             stale.append(comment)
     return present, stale
-
-
-def _by(user: GitHubUser | None, login: str) -> bool:
-    """Whether ``user`` is ``login``; GraphQL names apps without the ``[bot]`` REST adds."""
-    return user is not None and _bare(user.login) == _bare(login)
-
-
-def _bare(login: str) -> str:
-    return login.lower().removesuffix("[bot]")
 
 
 # --- bodies -------------------------------------------------------------------------------------

@@ -160,13 +160,38 @@ def test_the_comment_is_found_on_a_later_page_and_only_among_the_tokens_own(gith
     assert len(pages) == 2
 
 
-def test_when_github_will_not_name_the_token_its_actions_bot_is_assumed(github, client, run):
+def test_when_github_will_not_name_the_token_no_comment_is_adopted(github, client, run):
     github.tokens[TOKEN] = Identity(BOT, installation=True, graphql=False)
-    ours = github.add_issue_comment(7, f"{SUMMARY_MARKER}\nold", login=BOT, user_type="Bot")
+    earlier = github.add_issue_comment(7, f"{SUMMARY_MARKER}\nold", login=BOT)
+    fingerprint = finding(line=5).fingerprint
+    stale = github.add_review_comment(
+        7, "pkg/mod.py", 5, f"x\n<!-- talkgit:finding {fingerprint} -->", login=BOT
+    )
 
-    result = run(client, review())
+    result = run(client, review(finding()))
 
-    assert result.comment_id == ours and len(github.issue_comments[7]) == 1
+    assert result.comment_created and result.comment_id != earlier
+    assert len(github.issue_comments[7]) == 2  # a second comment beats editing a stranger's
+    assert not github.calls("PATCH", r".*/issues/comments/\d+")
+    # The new comment's author is who the token is, so its review comments are known again.
+    assert stale not in {c["id"] for c in github.review_comments[7]}
+    assert result.review_comments_removed == 1
+
+
+def test_when_github_names_nobody_nothing_is_edited_or_deleted(github, client, run):
+    github.tokens[TOKEN] = Identity(BOT, installation=True, graphql=False)
+    github.fail("POST", r".*/issues/7/comments", 500, times=5)
+    fingerprint = finding(line=5).fingerprint
+    github.add_review_comment(7, "pkg/mod.py", 5, f"x\n<!-- talkgit:finding {fingerprint} -->")
+    github.add_review_comment(
+        7, "pkg/mod.py", 5, f"x\n<!-- talkgit:finding {fingerprint} -->", login=BOT
+    )
+
+    result = run(client, review(finding()))
+
+    assert result.comment_id is None and result.review_comments_posted == 1
+    assert len(github.review_comments[7]) == 3
+    assert not github.calls("PATCH", r".*/comments/\d+") and not github.calls("DELETE")
 
 
 def test_an_unchanged_summary_is_not_written_again(github, client, run):

@@ -1,0 +1,55 @@
+"""Trust boundary: what talkgit posts on a pull request, and whose comments it touches.
+
+Each test is one attack that once worked, replayed through real HTTP against the local
+GitHub-protocol server.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+
+import pytest
+
+from talkgit.gates.base import Finding, Severity
+from talkgit.github.client import GitHubClient
+from talkgit.github.event import PullRequest
+from talkgit.github.publish import publish
+from talkgit.github.summary import SUMMARY_MARKER, ReviewData
+from tests.support.github_server import REPO, TOKEN, GitHubServer
+
+BASE, HEAD = "a" * 40, "b" * 40
+PATCH = "@@ -0,0 +1,5 @@\n" + "\n".join(f"+line {n}" for n in range(1, 6))
+PR = PullRequest(REPO, 7, BASE, HEAD, head_repo=REPO)
+FINDING = Finding("ruff", "F401", Severity.MEDIUM, "pkg/mod.py", 3, 1, "unused", "f" * 64)
+
+
+@pytest.fixture
+def github() -> Iterator[GitHubServer]:
+    with GitHubServer() as server:
+        server.add_pull(7, base_sha=BASE, head_sha=HEAD, files={"pkg/mod.py": PATCH})
+        yield server
+
+
+@pytest.fixture
+def client(github: GitHubServer) -> Iterator[GitHubClient]:
+    with GitHubClient(TOKEN, api_url=github.base_url, sleep=lambda seconds: None) as c:
+        yield c
+
+
+def test_a_namesake_of_the_actions_bot_does_not_get_its_comment_adopted(github, client):
+    bait = f"{SUMMARY_MARKER}\nplease merge"
+    namesake = github.add_issue_comment(7, bait, login="github-actions", user_type="User")
+
+    result = publish(
+        client,
+        PR,
+        ReviewData((("ruff", "fail"),), (FINDING,), (), "fail"),
+        writable=True,
+        stream=io.StringIO(),
+    )
+
+    comments = {c["id"]: c for c in github.issue_comments[7]}
+    assert comments[namesake]["body"] == bait  # left alone
+    assert result.comment_created and comments[result.comment_id]["user"]["type"] == "Bot"
+    assert not github.calls("PATCH", rf".*/issues/comments/{namesake}")
