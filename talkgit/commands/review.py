@@ -130,10 +130,15 @@ def review_github(
     options: ReviewOptions,
     *,
     save_results: Path | None = None,
+    allow_pull_request_target: bool = False,
     environ: Mapping[str, str] | None = None,
     out: TextIO | None = None,
 ) -> int:
-    """Review the pull request of the running workflow and post (or save) the results."""
+    """Review the pull request of the running workflow and post (or save) the results.
+
+    A ``pull_request_target`` event is refused unless ``allow_pull_request_target``: it
+    would run the pull request's code with a writable token and the repository's secrets.
+    """
     from talkgit.github.client import GitHubClient
     from talkgit.github.event import RunnerFiles, read_pull_request
     from talkgit.github.publish import (
@@ -149,7 +154,7 @@ def review_github(
     env = os.environ if environ is None else environ
     err = out or sys.stderr
     repo = GitRepo.discover(directory)
-    pr = read_pull_request(env)
+    pr = read_pull_request(env, allow_target=allow_pull_request_target)
     _fetch(repo, (pr.base_sha, pr.head_sha), env.get("GITHUB_TOKEN"), err)
     reviewed = review_range(repo, pr.base_sha, pr.head_sha, options, env)
     report = reviewed.report

@@ -7,10 +7,13 @@ GitHub-protocol server.
 from __future__ import annotations
 
 import io
+import json
 from collections.abc import Iterator
 
 import pytest
 
+from talkgit.commands.review import ReviewOptions, review_github
+from talkgit.errors import UsageError
 from talkgit.gates.base import Finding, Severity
 from talkgit.github.client import GitHubClient
 from talkgit.github.event import PullRequest
@@ -53,3 +56,22 @@ def test_a_namesake_of_the_actions_bot_does_not_get_its_comment_adopted(github, 
     assert comments[namesake]["body"] == bait  # left alone
     assert result.comment_created and comments[result.comment_id]["user"]["type"] == "Bot"
     assert not github.calls("PATCH", rf".*/issues/comments/{namesake}")
+
+
+def test_a_pull_request_target_event_is_refused_before_anything_runs(github, repo, tmp_path):
+    event = tmp_path / "event.json"
+    pull = github.pulls[7]
+    event.write_text(json.dumps({"pull_request": pull, "repository": {"full_name": REPO}}))
+    environ = {
+        "GITHUB_EVENT_NAME": "pull_request_target",
+        "GITHUB_EVENT_PATH": str(event),
+        "GITHUB_REPOSITORY": REPO,
+        "GITHUB_TOKEN": TOKEN,
+        "GITHUB_API_URL": github.base_url,
+    }
+
+    with pytest.raises(UsageError, match="writable token and the repository's secrets") as caught:
+        review_github(repo, ReviewOptions(), environ=environ, out=io.StringIO())
+
+    assert "--allow-pull-request-target" in str(caught.value)
+    assert github.requests == []  # nothing was read, run or posted
