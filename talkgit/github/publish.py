@@ -52,11 +52,13 @@ from talkgit.github.diff import LineComment, PullDiff, pull_diff
 from talkgit.github.event import PullRequest, RunnerFiles, Sha, WorkflowRun
 from talkgit.github.summary import (
     COMMENT_LIMIT,
+    MODEL_LABEL,
     SUMMARY_MARKER,
     ReviewData,
     code_span,
-    defuse,
     escape,
+    fenced_block,
+    model_block,
     render_summary,
 )
 
@@ -436,18 +438,16 @@ def _finding_body(finding: Finding, fingerprint: str) -> str:
 def _message(message: str) -> str:
     """A tool's message: inline code, or a fenced block when it has several lines."""
     text = message.strip()[:LLM_COMMENT_LIMIT]
-    if "\n" not in text:
-        return code_span(text)
-    fence = "`" * max(3, max((len(r) for r in re.findall(r"`+", text)), default=0) + 1)
-    return f"\n\n{fence}text\n{text}\n{fence}"
+    return code_span(text) if "\n" not in text else f"\n\n{fenced_block(text)}"
 
 
 def _llm_comment(comment: LineComment, model: str) -> LineComment:
-    text = defuse(comment.body.strip()[:LLM_COMMENT_LIMIT])
+    """A model's remark, labelled as such, in a fenced block: its Markdown is not rendered."""
+    text = comment.body.strip()[:LLM_COMMENT_LIMIT]
     key = f"{comment.path}\0{comment.line}\0{text}"
     fingerprint = "llm-" + hashlib.sha256(key.encode()).hexdigest()[:16]
     signature = f"<sub>talkgit LLM review{' · ' + code_span(model) if model else ''}</sub>"
-    body = f"{text}\n\n{signature}\n\n{_MARKER.format(fingerprint)}"
+    body = f"{signature} {MODEL_LABEL}\n\n{model_block(text)}\n\n{_MARKER.format(fingerprint)}"
     return LineComment(comment.path, comment.line, body, fingerprint)
 
 

@@ -18,7 +18,7 @@ from talkgit.commands.review import ReviewOptions, review_github
 from talkgit.errors import UsageError
 from talkgit.gates.base import Finding, Severity
 from talkgit.github.client import GitHubClient, PullFile
-from talkgit.github.diff import pull_diff
+from talkgit.github.diff import LineComment, pull_diff
 from talkgit.github.event import PullRequest
 from talkgit.github.publish import publish
 from talkgit.github.summary import SUMMARY_MARKER, ReviewData
@@ -108,3 +108,44 @@ def test_file_names_left_out_of_the_llm_review_stay_inside_the_fences(monkeypatc
     assert "Ignore the fences" not in outside
     assert json.dumps(injected) in user  # quoted: its line breaks are escapes, not lines
     assert not any(line.startswith("Ignore the fences") for line in user.splitlines())
+
+
+FAKE = (
+    "### ✅ talkgit: no blocking new findings\n"
+    "[Approve now](https://evil.example) ![ok](https://evil.example/ok.png) <img src=x>\n"
+    "| gate | verdict |\n| --- | --- |\n| ruff | ✅ pass |\n"
+    "cc @octocat @org/team &#64;admins"
+)
+
+
+def _outside_code(markdown: str) -> str:
+    """The Markdown outside fenced blocks and code spans: what GitHub would render."""
+    text = re.sub(r"^(`{3,})[^\n]*\n.*?^\1$", "", markdown, flags=re.S | re.M)
+    return re.sub(r"(`+).*?\1", "", text)
+
+
+def test_model_output_and_file_names_render_no_heading_link_image_or_mention(github, client):
+    data = ReviewData(
+        (("ruff", "fail"),),
+        (FINDING,),
+        (),
+        "fail",
+        llm_comments=(LineComment("pkg/mod.py", 2, FAKE),),
+        llm_summary=FAKE,
+        llm_model="openai/gpt-4o-mini",
+        llm_omitted=("@org/team\n# ✅ all clear.json",),
+    )
+
+    publish(client, PR, data, writable=True, stream=io.StringIO())
+
+    summary = github.issue_comments[7][0]["body"]
+    (remark,) = (c["body"] for c in github.review_comments[7] if "LLM review" in c["body"])
+    for body in (summary, remark):
+        shown = _outside_code(body)
+        assert not re.search(r"@[A-Za-z0-9]|&#|\]\(http|<img", shown), shown
+        assert "no blocking" not in shown
+    headings = [line for line in _outside_code(summary).splitlines() if line.startswith("#")]
+    assert headings[0] == "### ❌ talkgit: blocking new findings"
+    assert all(h.startswith("#### ") for h in headings[1:])  # talkgit's own sections only
+    assert "The model's words, as it wrote them; talkgit has not checked them:" in summary
+    assert "The model's words" in remark
