@@ -50,6 +50,7 @@ from talkgit.github.client import (
 )
 from talkgit.github.diff import LineComment, PullDiff, pull_diff
 from talkgit.github.event import PullRequest, RunnerFiles, Sha, WorkflowRun
+from talkgit.github.inert import inert_comment, inert_summary
 from talkgit.github.summary import (
     COMMENT_LIMIT,
     MODEL_LABEL,
@@ -77,6 +78,7 @@ _MARKER: Final = "<!-- talkgit:finding {} -->"
 _RESOLVED: Final = "<!-- talkgit:resolved {} -->"
 # Our marker is the body's last line; an earlier look-alike (quoted by a model) is ignored.
 _MARKER_AT_END: Final = re.compile(r"<!-- talkgit:finding ([0-9a-z-]{1,80}) -->\s*\Z")
+_FINGERPRINT: Final = re.compile(r"[0-9a-z-]{1,80}")
 _LEVELS: Final[dict[Severity, AnnotationLevel]] = {
     Severity.HIGH: "failure",
     Severity.MEDIUM: "warning",
@@ -246,7 +248,12 @@ def post(
     stream: TextIO | None = None,
     check_name: str = CHECK_NAME,
 ) -> PublishResult:
-    """Post ``plan`` on ``pr``; never raises for a failed post (see the module docstring)."""
+    """Post ``plan`` on ``pr``; never raises for a failed post (see the module docstring).
+
+    Every body is made inert first (``talkgit.github.inert``): whoever wrote the plan, it
+    mentions nobody and fakes no heading, HTML or marker.
+    """
+    plan = _inert(plan)
     tally = _Tally()
     if not writable or client is None:
         tally.read_only = True
@@ -394,6 +401,16 @@ class _Poster:
     def _delivered_annotations(self, batch: Sequence[Annotation]) -> None:
         self.tally.check_annotations += len(batch)
         self.tally.delivered |= {a.fingerprint for a in batch}
+
+
+def _inert(plan: PublishPlan) -> PublishPlan:
+    comments = tuple(
+        replace(c, body=inert_comment(c.body, _MARKER.format(c.fingerprint)))
+        for c in plan.comments
+        if _FINGERPRINT.fullmatch(c.fingerprint)  # it goes into a marker: nothing else
+    )
+    summary = inert_summary(plan.summary, plan.verdict)
+    return plan.model_copy(update={"summary": summary, "comments": comments})
 
 
 def _sort_ours(

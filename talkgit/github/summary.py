@@ -74,7 +74,7 @@ def render_summary(
     head_sha: str = "",
 ) -> str:
     """The sticky comment (also the job summary), at most ``limit`` characters long."""
-    head = [SUMMARY_MARKER, *_headline(data), *_verdict_table(data.verdicts)]
+    head = [SUMMARY_MARKER, headline(data.overall), "", *_verdict_table(data.verdicts)]
     llm = _llm_section(data)
     footer = ["", _footer(run_url, head_sha)]
     fixed = len("\n".join(head + llm + footer)) + _RESERVE
@@ -96,8 +96,9 @@ def render_summary(
 # --- sections ---------------------------------------------------------------------------------
 
 
-def _headline(data: ReviewData) -> list[str]:
-    return [f"### {ICONS[data.overall]} talkgit: {_HEADLINES[data.overall]}", ""]
+def headline(verdict: Verdict) -> str:
+    """The summary's heading, the one line that states the verdict."""
+    return f"### {ICONS[verdict]} talkgit: {_HEADLINES[verdict]}"
 
 
 def _verdict_table(verdicts: Sequence[tuple[str, Verdict]]) -> list[str]:
