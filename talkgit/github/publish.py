@@ -19,7 +19,8 @@ and the gates' verdict alone decides the exit code.
 
 Publishing is two halves, so the fork-safe two-workflow pattern can run them apart:
 ``plan_publication`` (pure: what to post) and ``post`` (the requests). A plan saved by a
-``pull_request`` run is read back by a ``workflow_run`` run with ``load_plan``, and
+``pull_request`` run is read back by a ``workflow_run`` run with ``load_plan``,
+``check_saved_results`` holds it against the finished run (head commit, conclusion), and
 ``pull_for_plan`` makes sure it lands on the pull request whose head was checked.
 """
 
@@ -59,6 +60,7 @@ from talkgit.github.summary import (
     code_span,
     escape,
     fenced_block,
+    headline,
     model_block,
     render_summary,
 )
@@ -96,6 +98,11 @@ _CONCLUSIONS: Final[dict[Verdict, str]] = {
     "warn": "neutral",
     "error": "failure",
     "skip": "skipped",
+}
+# How the job that saved the results ended, and the verdicts that can end it so.
+_RUN_VERDICTS: Final[dict[str, frozenset[Verdict]]] = {
+    "success": frozenset({"pass", "warn", "skip"}),
+    "failure": frozenset({"fail", "error"}),
 }
 _T = TypeVar("_T")
 
@@ -247,18 +254,21 @@ def post(
     sarif_path: Path | None = None,
     stream: TextIO | None = None,
     check_name: str = CHECK_NAME,
+    delete_stale: bool = True,
 ) -> PublishResult:
     """Post ``plan`` on ``pr``; never raises for a failed post (see the module docstring).
 
     Every body is made inert first (``talkgit.github.inert``): whoever wrote the plan, it
-    mentions nobody and fakes no heading, HTML or marker.
+    mentions nobody and fakes no heading, HTML or marker. ``delete_stale`` false (a plan
+    from an artifact) marks talkgit's comments whose finding is gone as resolved, keeping
+    their text, instead of deleting them.
     """
     plan = _inert(plan)
     tally = _Tally()
     if not writable or client is None:
         tally.read_only = True
     else:
-        _Poster(client, pr, plan, tally, check_name).run()
+        _Poster(client, pr, plan, tally, check_name, delete_stale=delete_stale).run()
     undelivered = [a for a in plan.annotations if a.fingerprint not in tally.delivered]
     out = stream if stream is not None else sys.stdout
     tally.workflow_annotations = _emit_commands(out, undelivered)
@@ -283,9 +293,11 @@ class _Poster:
         plan: PublishPlan,
         tally: _Tally,
         check_name: str,
+        *,
+        delete_stale: bool = True,
     ) -> None:
         self.client, self.pr, self.plan, self.tally = client, pr, plan, tally
-        self.check_name = check_name
+        self.check_name, self.delete_stale = check_name, delete_stale
         self.identity: TokenIdentity | None = None
 
     def run(self) -> None:
@@ -366,7 +378,7 @@ class _Poster:
 
     def _retire(self, comment: ReviewComment, *, has_replies: bool) -> None:
         """A comment whose finding is gone: deleted, or marked resolved when people replied."""
-        if has_replies:
+        if has_replies or not self.delete_stale:
             body = _resolved_body(comment.body or "", self.pr.head_sha)
             self.client.update_review_comment(self.pr.repo, comment.id, body)
         else:
@@ -607,25 +619,53 @@ def load_plan(path: Path) -> PublishPlan:
         raise ConfigError(f"saved results {path.name}: {where}: {error['msg']}") from None
 
 
-def pull_for_plan(client: GitHubClient, run: WorkflowRun, plan: PublishPlan) -> PullRequest:
-    """The pull request a saved plan may be posted on, as GitHub has it now.
+def check_saved_results(run: WorkflowRun, plan: PublishPlan) -> None:
+    """Refuse, before anything is posted, saved results the finished run does not vouch for.
 
-    The plan was written by the pull request's own run, so its number is only a claim:
-    the pull request's head must be the commit that run checked, in the repository it
-    came from. UsageError when not (or when the head has moved on since).
+    The plan came from a run of the pull request's code, so all of it is a claim; the
+    ``workflow_run`` event is GitHub's word on that run. The plan must be for the run's
+    repository and head commit, and its verdict must agree with how the run ended: a run
+    that failed cannot have passed. ConfigError (UsageError for a run of another event).
     """
     if run.event != "pull_request":
         raise UsageError(f"saved results come from pull_request runs, not {run.event!r} ones")
     if plan.repo.lower() != run.repo.lower() or plan.head_sha != run.head_sha:
-        raise UsageError("the saved results are not for the commit the finished run checked")
+        raise ConfigError(
+            f"the saved results are for {plan.repo}@{plan.head_sha[:7]}, but the run that "
+            f"saved them checked {run.repo}@{run.head_sha[:7]}: not posted"
+        )
+    verdicts = _RUN_VERDICTS.get(run.conclusion or "")
+    if verdicts is None:
+        raise ConfigError(
+            f"the run that saved the results ended {run.conclusion or 'without a conclusion'}; "
+            "only the results of a run that succeeded or failed are posted"
+        )
+    if plan.verdict not in verdicts:
+        raise ConfigError(
+            f"the saved results say {plan.verdict!r}, but the run that saved them ended in "
+            f"{run.conclusion}: not posted (talkgit's step fails the job exactly when its "
+            "verdict is fail or error)"
+        )
+    first = plan.summary.split("\n", 2)[:2]
+    if first != [SUMMARY_MARKER, headline(plan.verdict)]:
+        raise ConfigError("the saved summary does not open with its verdict's headline")
+
+
+def pull_for_plan(client: GitHubClient, run: WorkflowRun, plan: PublishPlan) -> PullRequest:
+    """The pull request a checked plan (``check_saved_results``) may be posted on, as now.
+
+    The plan's number is only a claim: the pull request's head must be the commit the run
+    checked, from the repository it came from (ConfigError when not). UsageError when the
+    head has moved on since: the run for the new head posts its own results.
+    """
     pr = client.pull_request(run.repo, plan.number)
+    if pr.head_repo.lower() != run.head_repo.lower():
+        raise ConfigError(f"pull request #{pr.number} does not come from {run.head_repo}")
     if pr.head_sha != run.head_sha:
         raise UsageError(
             f"pull request #{pr.number} has moved on to {pr.head_sha[:7]}; "
             "the run for that commit posts its own results"
         )
-    if pr.head_repo.lower() != run.head_repo.lower():
-        raise UsageError(f"pull request #{pr.number} does not come from {run.head_repo}")
     return pr
 
 

@@ -209,7 +209,11 @@ def test_the_fork_safe_pair_reviews_read_only_and_posts_without_the_prs_code():
     on = triggers(second)["workflow_run"]
     assert on == {"workflows": [first["name"]], "types": ["completed"]}
     (job,) = second["jobs"].values()
-    assert job["if"] == "github.event.workflow_run.event == 'pull_request'"
+    assert job["if"] == (
+        "github.event.workflow_run.event == 'pull_request' && "
+        "(github.event.workflow_run.conclusion == 'success' || "
+        "github.event.workflow_run.conclusion == 'failure')"
+    )
     download, post = job["steps"]
     assert download["uses"].startswith("actions/download-artifact@")
     assert download["with"]["run-id"] == "${{ github.event.workflow_run.id }}"

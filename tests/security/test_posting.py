@@ -10,17 +10,18 @@ import io
 import json
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from talkgit.agents.reviewer import review_pull
-from talkgit.commands.review import ReviewOptions, review_github
-from talkgit.errors import UsageError
-from talkgit.gates.base import Finding, Severity
+from talkgit.commands.review import ReviewOptions, post_saved, review_github
+from talkgit.errors import ConfigError, UsageError
+from talkgit.gates.base import Finding, Severity, Verdict
 from talkgit.github.client import GitHubClient, PullFile
 from talkgit.github.diff import LineComment, pull_diff
 from talkgit.github.event import PullRequest
-from talkgit.github.publish import publish
+from talkgit.github.publish import PLAN_FILE, plan_publication, post, publish, save_plan
 from talkgit.github.summary import SUMMARY_MARKER, ReviewData
 from talkgit.llm import LLM, CallPolicy
 from tests.support.github_server import REPO, TOKEN, GitHubServer
@@ -149,3 +150,63 @@ def test_model_output_and_file_names_render_no_heading_link_image_or_mention(git
     assert all(h.startswith("#### ") for h in headings[1:])  # talkgit's own sections only
     assert "The model's words, as it wrote them; talkgit has not checked them:" in summary
     assert "The model's words" in remark
+
+
+def _workflow_run(tmp_path: Path, github: GitHubServer, conclusion: str) -> dict[str, str]:
+    """A workflow_run event for the pull request's run on HEAD, as GitHub writes it."""
+    run = {
+        "id": 99,
+        "event": "pull_request",
+        "head_sha": HEAD,
+        "head_repository": {"full_name": REPO},
+        "conclusion": conclusion,
+    }
+    event = tmp_path / "event.json"
+    event.write_text(json.dumps({"workflow_run": run, "repository": {"full_name": REPO}}))
+    return {
+        "GITHUB_EVENT_NAME": "workflow_run",
+        "GITHUB_EVENT_PATH": str(event),
+        "GITHUB_REPOSITORY": REPO,
+        "GITHUB_TOKEN": TOKEN,
+        "GITHUB_API_URL": github.base_url,
+        "GITHUB_GRAPHQL_URL": github.graphql_url,
+    }
+
+
+def _forge(tmp_path: Path, verdict: Verdict, words: str) -> Path:
+    """An artifact as a pull request's code can write it: talkgit's format, its own words."""
+    data = ReviewData((("ruff", verdict),), (), (), verdict)
+    plan = plan_publication(PR, data, pull_diff([]))
+    forged = plan.model_copy(update={"summary": plan.summary + words})
+    save_plan(tmp_path / "results" / PLAN_FILE, forged)
+    return tmp_path / "results"
+
+
+def test_a_forged_artifact_can_neither_pass_a_failed_run_nor_delete_nor_mention(
+    github, client, tmp_path
+):
+    # An earlier run posted a finding on the pull request.
+    findings = ReviewData((("ruff", "fail"),), (FINDING,), (), "fail")
+    diff = pull_diff([PullFile(filename="pkg/mod.py", patch=PATCH)])
+    post(client, PR, plan_publication(PR, findings, diff), writable=True, stream=io.StringIO())
+    (finding_comment,) = github.review_comments[7]
+    before = len(github.requests)
+    failed_run = _workflow_run(tmp_path, github, "failure")
+
+    # The run failed; the artifact says all is well: refused, and nothing is posted.
+    results = _forge(tmp_path, "pass", "\ncc @org/team")
+    with pytest.raises(ConfigError, match="say 'pass', but the run that saved them ended in"):
+        post_saved(tmp_path, results, environ=failed_run, out=io.StringIO())
+    assert [r.method for r in github.requests[before:]] == []
+
+    # An artifact that agrees with the run still cannot delete, or ping anyone.
+    results = _forge(tmp_path, "fail", "\ncc @org/team &#64;admins <img src=x>")
+    assert post_saved(tmp_path, results, environ=failed_run, out=io.StringIO()) == 0
+
+    assert not github.calls("DELETE")
+    (kept,) = github.review_comments[7]
+    assert kept["id"] == finding_comment["id"] and "No longer found" in kept["body"]
+    summary = github.issue_comments[7][0]["body"]
+    assert not re.search(r"@[a-z]|&#|<img", summary)
+    conclusions = [run["conclusion"] for run in github.check_runs.values()]
+    assert conclusions[-1] == "failure" and "success" not in conclusions
