@@ -315,6 +315,11 @@ def check(
     type=click.Path(file_okay=False, path_type=Path),
     help="Post results saved by --save-results (the fork-safe pattern's second half).",
 )
+@click.option(
+    "--allow-pull-request-target",
+    is_flag=True,
+    help="With --github: accept a pull_request_target event (writable token, secrets).",
+)
 @pass_context
 def review(
     obj: Context,
@@ -328,6 +333,7 @@ def review(
     output_format: Format,
     save_results: Path | None,
     post_results: Path | None,
+    allow_pull_request_target: bool,
 ) -> int:
     """The gates and the provenance of a change: locally, or posted on a pull request.
 
@@ -346,7 +352,12 @@ def review(
     if post_results is not None:
         return command.post_saved(obj.directory, post_results)
     if github:
-        return command.review_github(obj.directory, options, save_results=save_results)
+        return command.review_github(
+            obj.directory,
+            options,
+            save_results=save_results,
+            allow_pull_request_target=allow_pull_request_target,
+        )
     if base is None:
         raise click.UsageError("give --base REF (or --github in a workflow)")
     return command.review(obj.directory, base, head, options, output_format=output_format)

@@ -147,10 +147,15 @@ def review_github(
     options: ReviewOptions,
     *,
     save_results: Path | None = None,
+    allow_pull_request_target: bool = False,
     environ: Mapping[str, str] | None = None,
     out: TextIO | None = None,
 ) -> int:
-    """Review the pull request of the running workflow and post (or save) the results."""
+    """Review the pull request of the running workflow and post (or save) the results.
+
+    A ``pull_request_target`` event is refused unless ``allow_pull_request_target``: it
+    would run the pull request's code with a writable token and the repository's secrets.
+    """
     from talkgit.github.client import GitHubClient
     from talkgit.github.event import RunnerFiles, read_pull_request
     from talkgit.github.publish import (
@@ -166,7 +171,7 @@ def review_github(
     env = os.environ if environ is None else environ
     err = out or sys.stderr
     repo = GitRepo.discover(directory)
-    pr = read_pull_request(env)
+    pr = read_pull_request(env, allow_target=allow_pull_request_target)
     _fetch(repo, (pr.base_sha, pr.head_sha), env.get("GITHUB_TOKEN"), err)
     held = secret_names(env)
     if held:
@@ -234,25 +239,35 @@ def post_saved(
 ) -> int:
     """The fork-safe pattern's second half: post results a `pull_request` run saved.
 
-    No gate runs and none of the pull request's code is used; a plan for an older head
-    (someone pushed since) is not posted.
+    No gate runs and none of the pull request's code is used. The results are checked
+    against the finished run the event names (its head commit, its conclusion) before
+    anything is posted, and a mismatch is an error; a plan for an older head (someone
+    pushed since) is not posted. Comments whose finding the results no longer list are
+    marked resolved, never deleted: an artifact cannot make a finding disappear.
     """
     from talkgit.github.client import GitHubClient
     from talkgit.github.event import RunnerFiles, read_workflow_run
-    from talkgit.github.publish import PLAN_FILE, load_plan, post, pull_for_plan
+    from talkgit.github.publish import (
+        PLAN_FILE,
+        check_saved_results,
+        load_plan,
+        post,
+        pull_for_plan,
+    )
 
     env = os.environ if environ is None else environ
     err = out or sys.stderr
     plan = load_plan(results / PLAN_FILE)
+    run = read_workflow_run(env)
+    check_saved_results(run, plan)
     with GitHubClient.from_environ(env) as client:
         try:
-            pr = pull_for_plan(client, read_workflow_run(env), plan)
+            pr = pull_for_plan(client, run, plan)
         except UsageError as exc:
             err.write(f"talkgit: not posting: {exc}\n")
             return 0
-        result = post(
-            client, pr, plan, writable=True, files=RunnerFiles.from_environ(env), stream=err
-        )
+        files = RunnerFiles.from_environ(env)
+        result = post(client, pr, plan, writable=True, files=files, stream=err, delete_stale=False)
     for problem in result.problems:
         err.write(f"talkgit: could not post: {problem}\n")
     return 0

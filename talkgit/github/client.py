@@ -17,7 +17,7 @@ from types import TracebackType
 from typing import Any, Final, Literal, TypeVar
 
 import httpx
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from talkgit import __version__
 from talkgit.errors import ConfigError, ToolError
@@ -32,7 +32,7 @@ MAX_PAGES: Final = 100  # 10,000 items: more is a loop, not a pull request
 MAX_WAIT: Final = 60.0  # seconds a rate limit may make us wait before we give up
 _IDEMPOTENT: Final = frozenset({"GET", "PATCH", "PUT", "DELETE"})
 _SERVER_ERRORS: Final = frozenset({500, 502, 503, 504})
-_VIEWER_QUERY: Final = "query { viewer { login } }"
+_VIEWER_QUERY: Final = "query { viewer { login databaseId } }"
 
 AnnotationLevel = Literal["notice", "warning", "failure"]
 _Model = TypeVar("_Model", bound=BaseModel)
@@ -60,7 +60,34 @@ class _Answer(BaseModel):
 
 class GitHubUser(_Answer):
     login: str
+    id: int | None = None
     type: str = "User"
+
+
+@dataclass(frozen=True)
+class TokenIdentity:
+    """The account a token acts as: the author of every comment talkgit may edit or delete.
+
+    Matched by account id when both sides have one (ids never change or repeat), else by
+    exact login *and* kind: ``github-actions[bot]`` must be a ``Bot``, so a person who
+    names themselves ``github-actions`` is never taken for the Actions token.
+    """
+
+    login: str
+    user_id: int | None = None
+
+    @classmethod
+    def of(cls, user: GitHubUser) -> TokenIdentity:
+        return cls(user.login, user.id)
+
+    def owns(self, user: GitHubUser | None) -> bool:
+        """Whether ``user`` (a comment's author) is this identity."""
+        if user is None:
+            return False
+        if self.user_id is not None and user.id is not None:
+            return user.id == self.user_id
+        is_bot = self.login.lower().endswith("[bot]")
+        return user.login.lower() == self.login.lower() and (user.type == "Bot") == is_bot
 
 
 class IssueComment(_Answer):
@@ -98,6 +125,7 @@ class _Created(_Answer):
 
 class _Viewer(_Answer):
     login: str
+    database_id: int | None = Field(default=None, alias="databaseId")
 
 
 class _ViewerData(_Answer):
@@ -215,23 +243,25 @@ class GitHubClient:
 
     # --- who we are -----------------------------------------------------------------------------
 
-    def viewer_login(self) -> str | None:
-        """The login the token acts as, or None when GitHub will not say.
+    def identity(self) -> TokenIdentity | None:
+        """The account the token acts as, or None when GitHub will not say.
 
-        An Actions ``GITHUB_TOKEN`` is an app installation token: ``GET /user`` refuses
-        it ("Resource not accessible by integration"), but GraphQL's ``viewer`` answers
-        (``github-actions[bot]``), so that is asked first and ``GET /user`` (personal
-        tokens) second.
+        An Actions ``GITHUB_TOKEN`` (like any app installation token) is refused by
+        ``GET /user`` ("Resource not accessible by integration"), and ``GET /app`` wants
+        the app's own key, but GraphQL's ``viewer`` answers for every kind of token
+        (``github-actions[bot]`` and its account id), so that is asked first and
+        ``GET /user`` (personal tokens) second. None means: adopt no comment.
         """
         try:
             answer = self._request("POST", self.graphql_url, json={"query": _VIEWER_QUERY})
             data = _parse(_GraphQLAnswer, answer, "the GraphQL viewer")
             if data.data is not None:
-                return data.data.viewer.login
+                viewer = data.data.viewer
+                return TokenIdentity(viewer.login, viewer.database_id)
         except GitHubError:
             pass
         try:
-            return _parse(GitHubUser, self._request("GET", "/user"), "the user").login
+            return TokenIdentity.of(_parse(GitHubUser, self._request("GET", "/user"), "the user"))
         except GitHubError:
             return None
 

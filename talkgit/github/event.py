@@ -19,6 +19,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from talkgit.errors import ConfigError, UsageError
 
 PULL_REQUEST_EVENTS: Final = ("pull_request", "pull_request_target")
+TARGET_REFUSED: Final = (
+    "refusing the pull_request_target event: it gives the run a writable token and the "
+    "repository's secrets, and the review runs the pull request's code (its tests) next to "
+    "them. Trigger talkgit on pull_request (for forks: the two-workflow pattern), or, if "
+    "every pull request's code is trusted, allow it with --allow-pull-request-target "
+    "(the action's allow-pull-request-target input); see docs/github-action.md"
+)
 MAX_EVENT_BYTES: Final = 25 * 1024 * 1024  # GitHub caps webhook payloads at 25 MB
 
 Sha = Annotated[str, Field(pattern=r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$")]
@@ -135,11 +142,11 @@ def parse_pull(data: Mapping[str, Any], repo: str) -> PullRequest:
     return _pull_request(pull, repo)
 
 
-def read_pull_request(environ: Mapping[str, str]) -> PullRequest:
+def read_pull_request(environ: Mapping[str, str], *, allow_target: bool = False) -> PullRequest:
     """The pull request the running workflow was triggered by.
 
-    UsageError when not run by a pull-request event; ConfigError when the event file is
-    missing or malformed.
+    UsageError when not run by a pull-request event, or by ``pull_request_target`` without
+    ``allow_target``; ConfigError when the event file is missing or malformed.
     """
     name = environ.get("GITHUB_EVENT_NAME", "")
     if name and name not in PULL_REQUEST_EVENTS:
@@ -147,6 +154,8 @@ def read_pull_request(environ: Mapping[str, str]) -> PullRequest:
             f"review --github needs a pull_request event, not {name!r}; "
             "see docs/github-action.md for the workflow_run pattern"
         )
+    if name == "pull_request_target" and not allow_target:
+        raise UsageError(TARGET_REFUSED)
     event = _read_event(environ)
     if event.pull_request is None:
         raise UsageError("the event has no pull request: review --github runs on pull_request")

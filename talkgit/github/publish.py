@@ -3,7 +3,8 @@
 What goes where:
 
 - one sticky summary comment, found again by its hidden marker on a comment by the
-  token's own user, and updated in place;
+  token's own account (``TokenIdentity``: by account id, never by name), and updated in
+  place; when GitHub will not say who the token is, nothing is adopted or removed;
 - a review comment for each new finding (and LLM remark) on a line inside the diff, at
   most 30 per review and 90 in all, each ending in a fingerprint marker: a re-run posts
   only what is not there yet, and removes (or, when people replied, marks resolved) what
@@ -18,7 +19,8 @@ and the gates' verdict alone decides the exit code.
 
 Publishing is two halves, so the fork-safe two-workflow pattern can run them apart:
 ``plan_publication`` (pure: what to post) and ``post`` (the requests). A plan saved by a
-``pull_request`` run is read back by a ``workflow_run`` run with ``load_plan``, and
+``pull_request`` run is read back by a ``workflow_run`` run with ``load_plan``,
+``check_saved_results`` holds it against the finished run (head commit, conclusion), and
 ``pull_for_plan`` makes sure it lands on the pull request whose head was checked.
 """
 
@@ -43,18 +45,23 @@ from talkgit.github.client import (
     CheckOutput,
     GitHubClient,
     GitHubError,
-    GitHubUser,
+    IssueComment,
     ReviewComment,
+    TokenIdentity,
 )
 from talkgit.github.diff import LineComment, PullDiff, pull_diff
 from talkgit.github.event import PullRequest, RunnerFiles, Sha, WorkflowRun
+from talkgit.github.inert import inert_comment, inert_summary
 from talkgit.github.summary import (
     COMMENT_LIMIT,
+    MODEL_LABEL,
     SUMMARY_MARKER,
     ReviewData,
     code_span,
-    defuse,
     escape,
+    fenced_block,
+    headline,
+    model_block,
     render_summary,
 )
 from talkgit.redaction import redactor
@@ -67,7 +74,6 @@ ANNOTATION_BATCH: Final = 50
 MAX_ANNOTATIONS: Final = 1_000  # 20 requests; the job summary and SARIF list every finding
 WORKFLOW_ANNOTATION_LIMIT: Final = 10  # GitHub shows 10 of each kind per step
 CHECK_NAME: Final = "talkgit"
-DEFAULT_BOT: Final = "github-actions[bot]"  # the GITHUB_TOKEN's user, if GitHub will not say
 MAX_PLAN_BYTES: Final = 16 * 1024 * 1024
 LLM_COMMENT_LIMIT: Final = 4_000
 
@@ -75,6 +81,7 @@ _MARKER: Final = "<!-- talkgit:finding {} -->"
 _RESOLVED: Final = "<!-- talkgit:resolved {} -->"
 # Our marker is the body's last line; an earlier look-alike (quoted by a model) is ignored.
 _MARKER_AT_END: Final = re.compile(r"<!-- talkgit:finding ([0-9a-z-]{1,80}) -->\s*\Z")
+_FINGERPRINT: Final = re.compile(r"[0-9a-z-]{1,80}")
 _LEVELS: Final[dict[Severity, AnnotationLevel]] = {
     Severity.HIGH: "failure",
     Severity.MEDIUM: "warning",
@@ -92,6 +99,11 @@ _CONCLUSIONS: Final[dict[Verdict, str]] = {
     "warn": "neutral",
     "error": "failure",
     "skip": "skipped",
+}
+# How the job that saved the results ended, and the verdicts that can end it so.
+_RUN_VERDICTS: Final[dict[str, frozenset[Verdict]]] = {
+    "success": frozenset({"pass", "warn", "skip"}),
+    "failure": frozenset({"fail", "error"}),
 }
 _T = TypeVar("_T")
 
@@ -260,13 +272,21 @@ def post(
     sarif_path: Path | None = None,
     stream: TextIO | None = None,
     check_name: str = CHECK_NAME,
+    delete_stale: bool = True,
 ) -> PublishResult:
-    """Post ``plan`` on ``pr``; never raises for a failed post (see the module docstring)."""
+    """Post ``plan`` on ``pr``; never raises for a failed post (see the module docstring).
+
+    Every body is made inert first (``talkgit.github.inert``): whoever wrote the plan, it
+    mentions nobody and fakes no heading, HTML or marker. ``delete_stale`` false (a plan
+    from an artifact) marks talkgit's comments whose finding is gone as resolved, keeping
+    their text, instead of deleting them.
+    """
+    plan = _inert(plan)
     tally = _Tally()
     if not writable or client is None:
         tally.read_only = True
     else:
-        _Poster(client, pr, plan, tally, check_name).run()
+        _Poster(client, pr, plan, tally, check_name, delete_stale=delete_stale).run()
     undelivered = [a for a in plan.annotations if a.fingerprint not in tally.delivered]
     out = stream if stream is not None else sys.stdout
     tally.workflow_annotations = _emit_commands(out, undelivered)
@@ -291,13 +311,15 @@ class _Poster:
         plan: PublishPlan,
         tally: _Tally,
         check_name: str,
+        *,
+        delete_stale: bool = True,
     ) -> None:
         self.client, self.pr, self.plan, self.tally = client, pr, plan, tally
-        self.check_name = check_name
-        self.login = ""
+        self.check_name, self.delete_stale = check_name, delete_stale
+        self.identity: TokenIdentity | None = None
 
     def run(self) -> None:
-        self.login = self.client.viewer_login() or DEFAULT_BOT
+        self.identity = self.client.identity()
         self._guarded("the summary comment", self._sticky_comment)
         self._guarded("review comments", self._review_comments)
         self._guarded("the check run", self._check_run)
@@ -313,28 +335,33 @@ class _Poster:
 
     def _sticky_comment(self) -> None:
         repo, number, body = self.pr.repo, self.pr.number, self.plan.summary
-        existing = next(
-            (
-                c
-                for c in self.client.issue_comments(repo, number)
-                if _by(c.user, self.login) and SUMMARY_MARKER in (c.body or "")
-            ),
-            None,
-        )
+        existing = self._our_summary_comment()
         if existing is None:
             created = self.client.create_issue_comment(repo, number, body)
             self.tally.comment_id, self.tally.comment_created = created.id, True
+            if self.identity is None and created.user is not None:
+                self.identity = TokenIdentity.of(created.user)  # GitHub just said who we are
         else:
             if existing.body != body:
                 self.client.update_issue_comment(repo, existing.id, body)
             self.tally.comment_id = existing.id
+
+    def _our_summary_comment(self) -> IssueComment | None:
+        """The summary comment this token wrote before; none when it cannot tell who it is."""
+        if self.identity is None:
+            return None
+        owns = self.identity.owns
+        comments = self.client.issue_comments(self.pr.repo, self.pr.number)
+        return next(
+            (c for c in comments if owns(c.user) and SUMMARY_MARKER in (c.body or "")), None
+        )
 
     # -- review comments --
 
     def _review_comments(self) -> None:
         comments = list(self.client.review_comments(self.pr.repo, self.pr.number))
         wanted = {c.fingerprint for c in self.plan.comments}
-        present, stale = _sort_ours(comments, self.login, wanted)
+        present, stale = _sort_ours(comments, self.identity, wanted)
         self.tally.kept = len(present)
         self.tally.delivered |= present
         for batch in _chunks([c for c in self.plan.comments if c.fingerprint not in present]):
@@ -369,7 +396,7 @@ class _Poster:
 
     def _retire(self, comment: ReviewComment, *, has_replies: bool) -> None:
         """A comment whose finding is gone: deleted, or marked resolved when people replied."""
-        if has_replies:
+        if has_replies or not self.delete_stale:
             body = _resolved_body(comment.body or "", self.pr.head_sha)
             self.client.update_review_comment(self.pr.repo, comment.id, body)
         else:
@@ -406,19 +433,30 @@ class _Poster:
         self.tally.delivered |= {a.fingerprint for a in batch}
 
 
+def _inert(plan: PublishPlan) -> PublishPlan:
+    comments = tuple(
+        replace(c, body=inert_comment(c.body, _MARKER.format(c.fingerprint)))
+        for c in plan.comments
+        if _FINGERPRINT.fullmatch(c.fingerprint)  # it goes into a marker: nothing else
+    )
+    summary = inert_summary(plan.summary, plan.verdict)
+    return plan.model_copy(update={"summary": summary, "comments": comments})
+
+
 def _sort_ours(
-    comments: Iterable[ReviewComment], login: str, wanted: set[str]
+    comments: Iterable[ReviewComment], identity: TokenIdentity | None, wanted: set[str]
 ) -> tuple[set[str], list[ReviewComment]]:
     """Fingerprints of our comments still wanted and still on the diff, and the others (stale).
 
     An outdated comment (``line`` None) is stale even when its finding remains: the
     finding is posted again where it is now. A second comment with the same fingerprint
-    (a duplicate from an interrupted run) is stale too.
+    (a duplicate from an interrupted run) is stale too. With no identity, nothing is ours.
     """
     present: set[str] = set()
     stale: list[ReviewComment] = []
     for comment in comments:
-        if not _by(comment.user, login) or comment.in_reply_to_id is not None:
+        mine = identity is not None and identity.owns(comment.user)
+        if not mine or comment.in_reply_to_id is not None:
             continue
         fingerprint = finding_marker(comment.body or "")
         if fingerprint is None:
@@ -428,15 +466,6 @@ def _sort_ours(
         else:
             stale.append(comment)
     return present, stale
-
-
-def _by(user: GitHubUser | None, login: str) -> bool:
-    """Whether ``user`` is ``login``; GraphQL names apps without the ``[bot]`` REST adds."""
-    return user is not None and _bare(user.login) == _bare(login)
-
-
-def _bare(login: str) -> str:
-    return login.lower().removesuffix("[bot]")
 
 
 # --- bodies -------------------------------------------------------------------------------------
@@ -456,18 +485,16 @@ def _finding_body(finding: Finding, fingerprint: str) -> str:
 def _message(message: str) -> str:
     """A tool's message: inline code, or a fenced block when it has several lines."""
     text = message.strip()[:LLM_COMMENT_LIMIT]
-    if "\n" not in text:
-        return code_span(text)
-    fence = "`" * max(3, max((len(r) for r in re.findall(r"`+", text)), default=0) + 1)
-    return f"\n\n{fence}text\n{text}\n{fence}"
+    return code_span(text) if "\n" not in text else f"\n\n{fenced_block(text)}"
 
 
 def _llm_comment(comment: LineComment, model: str) -> LineComment:
-    text = defuse(comment.body.strip()[:LLM_COMMENT_LIMIT])
+    """A model's remark, labelled as such, in a fenced block: its Markdown is not rendered."""
+    text = comment.body.strip()[:LLM_COMMENT_LIMIT]
     key = f"{comment.path}\0{comment.line}\0{text}"
     fingerprint = "llm-" + hashlib.sha256(key.encode()).hexdigest()[:16]
     signature = f"<sub>talkgit LLM review{' · ' + code_span(model) if model else ''}</sub>"
-    body = f"{text}\n\n{signature}\n\n{_MARKER.format(fingerprint)}"
+    body = f"{signature} {MODEL_LABEL}\n\n{model_block(text)}\n\n{_MARKER.format(fingerprint)}"
     return LineComment(comment.path, comment.line, body, fingerprint)
 
 
@@ -610,25 +637,53 @@ def load_plan(path: Path) -> PublishPlan:
         raise ConfigError(f"saved results {path.name}: {where}: {error['msg']}") from None
 
 
-def pull_for_plan(client: GitHubClient, run: WorkflowRun, plan: PublishPlan) -> PullRequest:
-    """The pull request a saved plan may be posted on, as GitHub has it now.
+def check_saved_results(run: WorkflowRun, plan: PublishPlan) -> None:
+    """Refuse, before anything is posted, saved results the finished run does not vouch for.
 
-    The plan was written by the pull request's own run, so its number is only a claim:
-    the pull request's head must be the commit that run checked, in the repository it
-    came from. UsageError when not (or when the head has moved on since).
+    The plan came from a run of the pull request's code, so all of it is a claim; the
+    ``workflow_run`` event is GitHub's word on that run. The plan must be for the run's
+    repository and head commit, and its verdict must agree with how the run ended: a run
+    that failed cannot have passed. ConfigError (UsageError for a run of another event).
     """
     if run.event != "pull_request":
         raise UsageError(f"saved results come from pull_request runs, not {run.event!r} ones")
     if plan.repo.lower() != run.repo.lower() or plan.head_sha != run.head_sha:
-        raise UsageError("the saved results are not for the commit the finished run checked")
+        raise ConfigError(
+            f"the saved results are for {plan.repo}@{plan.head_sha[:7]}, but the run that "
+            f"saved them checked {run.repo}@{run.head_sha[:7]}: not posted"
+        )
+    verdicts = _RUN_VERDICTS.get(run.conclusion or "")
+    if verdicts is None:
+        raise ConfigError(
+            f"the run that saved the results ended {run.conclusion or 'without a conclusion'}; "
+            "only the results of a run that succeeded or failed are posted"
+        )
+    if plan.verdict not in verdicts:
+        raise ConfigError(
+            f"the saved results say {plan.verdict!r}, but the run that saved them ended in "
+            f"{run.conclusion}: not posted (talkgit's step fails the job exactly when its "
+            "verdict is fail or error)"
+        )
+    first = plan.summary.split("\n", 2)[:2]
+    if first != [SUMMARY_MARKER, headline(plan.verdict)]:
+        raise ConfigError("the saved summary does not open with its verdict's headline")
+
+
+def pull_for_plan(client: GitHubClient, run: WorkflowRun, plan: PublishPlan) -> PullRequest:
+    """The pull request a checked plan (``check_saved_results``) may be posted on, as now.
+
+    The plan's number is only a claim: the pull request's head must be the commit the run
+    checked, from the repository it came from (ConfigError when not). UsageError when the
+    head has moved on since: the run for the new head posts its own results.
+    """
     pr = client.pull_request(run.repo, plan.number)
+    if pr.head_repo.lower() != run.head_repo.lower():
+        raise ConfigError(f"pull request #{pr.number} does not come from {run.head_repo}")
     if pr.head_sha != run.head_sha:
         raise UsageError(
             f"pull request #{pr.number} has moved on to {pr.head_sha[:7]}; "
             "the run for that commit posts its own results"
         )
-    if pr.head_repo.lower() != run.head_repo.lower():
-        raise UsageError(f"pull request #{pr.number} does not come from {run.head_repo}")
     return pr
 
 

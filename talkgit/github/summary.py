@@ -1,8 +1,10 @@
 """The sticky comment's Markdown: a verdict per gate, the new findings, and who made the commits.
 
-Everything a pull request's author controls (commit messages, tool messages about their
-code, the model's words about their diff) is shown as code or with mentions and HTML
-defused, so the comment cannot ping people, hide text or forge talkgit's own markers.
+Everything a pull request's author controls (commit messages, file names, tool messages
+about their code, the model's words about their diff) is shown as code — inline code, or
+for the model a fenced block under a label that says whose words they are — or escaped
+with @-mentions broken, so the comment cannot ping people, hide text, forge talkgit's own
+markers or headings, or show links and images of someone else's choosing.
 The comment stays under GitHub's limit by listing fewer findings and commits, and says
 how many it left out.
 """
@@ -10,6 +12,7 @@ how many it left out.
 from __future__ import annotations
 
 import re
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -24,6 +27,8 @@ SUMMARY_MARKER: Final = "<!-- talkgit:summary -->"
 COMMENT_LIMIT: Final = 65_000  # GitHub refuses bodies over 65,536 characters
 MESSAGE_LIMIT: Final = 400  # characters of one finding's message in the summary
 LLM_SUMMARY_LIMIT: Final = 6_000
+MODEL_WIDTH: Final = 100  # a fenced block does not wrap: the model's lines are wrapped here
+MODEL_LABEL: Final = "The model's words, as it wrote them; talkgit has not checked them:"
 _RESERVE: Final = 400  # room for the "… N more" lines and the hard-cut notice
 
 ICONS: Final[dict[Verdict, str]] = {
@@ -69,7 +74,7 @@ def render_summary(
     head_sha: str = "",
 ) -> str:
     """The sticky comment (also the job summary), at most ``limit`` characters long."""
-    head = [SUMMARY_MARKER, *_headline(data), *_verdict_table(data.verdicts)]
+    head = [SUMMARY_MARKER, headline(data.overall), "", *_verdict_table(data.verdicts)]
     llm = _llm_section(data)
     footer = ["", _footer(run_url, head_sha)]
     fixed = len("\n".join(head + llm + footer)) + _RESERVE
@@ -91,8 +96,9 @@ def render_summary(
 # --- sections ---------------------------------------------------------------------------------
 
 
-def _headline(data: ReviewData) -> list[str]:
-    return [f"### {ICONS[data.overall]} talkgit: {_HEADLINES[data.overall]}", ""]
+def headline(verdict: Verdict) -> str:
+    """The summary's heading, the one line that states the verdict."""
+    return f"### {ICONS[verdict]} talkgit: {_HEADLINES[verdict]}"
 
 
 def _verdict_table(verdicts: Sequence[tuple[str, Verdict]]) -> list[str]:
@@ -182,8 +188,7 @@ def _llm_section(data: ReviewData) -> list[str]:
     model = f" ({code_span(data.llm_model)})" if data.llm_model else ""
     lines = ["", f"#### LLM review{model}", ""]
     if data.llm_summary:
-        text = defuse(data.llm_summary[:LLM_SUMMARY_LIMIT])
-        lines += [f"> {line}" if line else ">" for line in text.splitlines()]
+        lines += [MODEL_LABEL, "", model_block(data.llm_summary[:LLM_SUMMARY_LIMIT])]
     if data.llm_comments:
         lines += ["", f"{len(data.llm_comments)} comments on changed lines."]
     if data.llm_omitted:
@@ -231,14 +236,25 @@ def _hard_cut(text: str, limit: int) -> str:
 
 # --- safe text ----------------------------------------------------------------------------------
 
-_SPECIAL: Final = re.compile(r"([\\`*_{}\[\]<>|~#@!])")
+_SPECIAL: Final = re.compile(r"([\\`*_{}\[\]<>|~#!&])")
+# GitHub finds mentions in the rendered text, after Markdown's escapes and entities are
+# undone: `\@team` and `&#64;team` notify as `@team` does. A zero-width space after the
+# `@` is what stops it (the text reads the same).
 _MENTION: Final = re.compile(r"@(?=[A-Za-z0-9])")
-_TAG: Final = re.compile(r"<(?=[A-Za-z/!?])")  # a tag or comment opens; `a < b` stays
+_CONTROL: Final = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
 def escape(text: str) -> str:
-    """Short text (gate and rule names) with Markdown's special characters escaped."""
-    return _SPECIAL.sub(r"\\\1", " ".join(text.split()))
+    """Short text (gate, rule and agent names) on one line: nothing in it formats or mentions.
+
+    Markdown's special characters (``&`` too, so no entity is read) are backslash-escaped.
+    """
+    return unmention(_SPECIAL.sub(r"\\\1", " ".join(text.split())))
+
+
+def unmention(text: str) -> str:
+    """``text`` with every @-mention broken by a zero-width space."""
+    return _MENTION.sub("@\u200b", text)
 
 
 def code_span(text: str, max_chars: int | None = None) -> str:
@@ -252,13 +268,25 @@ def code_span(text: str, max_chars: int | None = None) -> str:
     return f"{fence}{pad}{flat}{pad}{fence}"
 
 
-def defuse(text: str) -> str:
-    """Free text (a model's words) with HTML tags, comments and @-mentions made inert.
+def fenced_block(text: str) -> str:
+    """``text`` as a fenced code block that no line of it can close."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}text\n{text}\n{fence}"
 
-    Markdown stays: the text is meant to be read formatted. A zero-width space after
-    ``@`` stops a mention without changing what a reader sees.
+
+def model_block(text: str, width: int = MODEL_WIDTH) -> str:
+    """A model's words as a fenced block: shown as written, wrapped to ``width``.
+
+    Nothing in a fenced block is a heading, link, image, table, HTML or mention; mentions
+    are broken all the same (a quoting email reply reads it as plain text), and so is any
+    ``<!--`` that could pass for a talkgit marker in the comment's source.
     """
-    return _MENTION.sub("@\u200b", _TAG.sub("&lt;", text))
+    clean = _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n")).strip("\n")
+    lines: list[str] = []
+    for line in clean.split("\n"):
+        lines += textwrap.wrap(line, width, break_on_hyphens=False) or [""]
+    return fenced_block(unmention("\n".join(lines)).replace("<!--", "<\u200b!--"))
 
 
 def money(amount: Decimal) -> str:

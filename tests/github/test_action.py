@@ -110,6 +110,7 @@ def test_the_review_step_passes_set_inputs_as_flags(tmp_path):
         review_model="openai/gpt-4o-mini",
         sarif_file="talkgit.sarif",
         save_results="out dir",
+        allow_pull_request_target="true",
     )
     assert args == [
         "review",
@@ -124,6 +125,7 @@ def test_the_review_step_passes_set_inputs_as_flags(tmp_path):
         "talkgit.sarif",
         "--save-results",
         "out dir",
+        "--allow-pull-request-target",
     ]
 
 
@@ -137,6 +139,10 @@ def test_an_input_is_data_to_the_script_never_code(tmp_path):
 
 def test_unset_inputs_add_no_flags(tmp_path):
     assert run_review_step(tmp_path) == ["review", "--github"]
+    assert run_review_step(tmp_path / "false", allow_pull_request_target="false") == [
+        "review",
+        "--github",
+    ]
 
 
 # --- the example workflows
@@ -203,7 +209,11 @@ def test_the_fork_safe_pair_reviews_read_only_and_posts_without_the_prs_code():
     on = triggers(second)["workflow_run"]
     assert on == {"workflows": [first["name"]], "types": ["completed"]}
     (job,) = second["jobs"].values()
-    assert job["if"] == "github.event.workflow_run.event == 'pull_request'"
+    assert job["if"] == (
+        "github.event.workflow_run.event == 'pull_request' && "
+        "(github.event.workflow_run.conclusion == 'success' || "
+        "github.event.workflow_run.conclusion == 'failure')"
+    )
     download, post = job["steps"]
     assert download["uses"].startswith("actions/download-artifact@")
     assert download["with"]["run-id"] == "${{ github.event.workflow_run.id }}"

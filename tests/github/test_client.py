@@ -9,9 +9,9 @@ import httpx
 import pytest
 
 from talkgit.errors import ConfigError
-from talkgit.github.client import GitHubClient, GitHubError
+from talkgit.github.client import GitHubClient, GitHubError, GitHubUser, TokenIdentity
 from talkgit.github.diff import LineComment
-from tests.support.github_server import BOT, FORBIDDEN, TOKEN, GitHubServer, Identity
+from tests.support.github_server import BOT, BOT_ID, FORBIDDEN, TOKEN, GitHubServer, Identity
 
 BASE, HEAD = "a" * 40, "b" * 40
 PAT = "ghp_TALKGIT_TEST_personal_0123456789"
@@ -41,7 +41,7 @@ def client(github: GitHubServer, sleeps: Sleeps) -> Iterator[GitHubClient]:
 
 
 def test_an_installation_token_finds_its_login_through_graphql_without_get_user(github, client):
-    assert client.viewer_login() == BOT
+    assert client.identity() == TokenIdentity(BOT, BOT_ID)
     assert github.calls("POST", "/graphql")
     assert not github.calls("GET", "/user")
 
@@ -49,17 +49,31 @@ def test_an_installation_token_finds_its_login_through_graphql_without_get_user(
 def test_a_personal_token_without_graphql_falls_back_to_get_user(github, sleeps):
     github.tokens[PAT] = Identity("octocat", installation=False, graphql=False)
     with GitHubClient(PAT, api_url=github.base_url, sleep=sleeps) as client:
-        assert client.viewer_login() == "octocat"
+        identity = client.identity()
+    assert identity is not None and identity.login == "octocat"
+    assert identity.owns(GitHubUser(login="octocat", id=identity.user_id))
 
 
 def test_no_login_at_all_is_none_not_an_error(github, sleeps):
     github.tokens[PAT] = Identity("octocat", installation=True, graphql=False)
     with GitHubClient(PAT, api_url=github.base_url, sleep=sleeps) as client:
-        assert client.viewer_login() is None
+        assert client.identity() is None
+
+
+def test_an_identity_owns_its_own_account_not_a_namesake():
+    actions = TokenIdentity(BOT, BOT_ID)
+    assert actions.owns(GitHubUser(login=BOT, id=BOT_ID, type="Bot"))
+    assert not actions.owns(GitHubUser(login=BOT, id=666, type="Bot"))
+    assert not actions.owns(GitHubUser(login="github-actions", id=666, type="User"))
+    assert not actions.owns(None)  # a deleted account
+    without_id = TokenIdentity(BOT)  # by login, then only with the kind that login implies
+    assert without_id.owns(GitHubUser(login="GitHub-Actions[bot]", type="Bot"))
+    assert not without_id.owns(GitHubUser(login=BOT, type="User"))
+    assert not without_id.owns(GitHubUser(login="github-actions", type="User"))
 
 
 def test_requests_carry_the_token_api_version_and_a_user_agent(github, client):
-    client.viewer_login()
+    client.identity()
     headers = github.requests[0].headers
     assert headers["authorization"] == f"Bearer {TOKEN}"
     assert headers["x-github-api-version"] == "2022-11-28"

@@ -58,9 +58,11 @@ def test_a_head_in_another_or_a_deleted_repository_is_a_fork(tmp_path, head_repo
     assert pr.is_fork
 
 
-def test_pull_request_target_events_are_read_too(tmp_path):
+def test_pull_request_target_events_are_read_only_when_allowed(tmp_path):
     event = {"pull_request": pull(body=None)}
-    pr = read_pull_request(environ(tmp_path, event, "pull_request_target"))
+    with pytest.raises(UsageError, match="writable token and the repository's secrets"):
+        read_pull_request(environ(tmp_path, event, "pull_request_target"))
+    pr = read_pull_request(environ(tmp_path, event, "pull_request_target"), allow_target=True)
     assert pr.body == ""
 
 

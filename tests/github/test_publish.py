@@ -26,6 +26,7 @@ from talkgit.github.publish import (
     PLAN_FILE,
     REVIEW_BATCH,
     PublishResult,
+    check_saved_results,
     escape_data,
     escape_property,
     finding_marker,
@@ -160,13 +161,38 @@ def test_the_comment_is_found_on_a_later_page_and_only_among_the_tokens_own(gith
     assert len(pages) == 2
 
 
-def test_when_github_will_not_name_the_token_its_actions_bot_is_assumed(github, client, run):
+def test_when_github_will_not_name_the_token_no_comment_is_adopted(github, client, run):
     github.tokens[TOKEN] = Identity(BOT, installation=True, graphql=False)
-    ours = github.add_issue_comment(7, f"{SUMMARY_MARKER}\nold", login=BOT, user_type="Bot")
+    earlier = github.add_issue_comment(7, f"{SUMMARY_MARKER}\nold", login=BOT)
+    fingerprint = finding(line=5).fingerprint
+    stale = github.add_review_comment(
+        7, "pkg/mod.py", 5, f"x\n<!-- talkgit:finding {fingerprint} -->", login=BOT
+    )
 
-    result = run(client, review())
+    result = run(client, review(finding()))
 
-    assert result.comment_id == ours and len(github.issue_comments[7]) == 1
+    assert result.comment_created and result.comment_id != earlier
+    assert len(github.issue_comments[7]) == 2  # a second comment beats editing a stranger's
+    assert not github.calls("PATCH", r".*/issues/comments/\d+")
+    # The new comment's author is who the token is, so its review comments are known again.
+    assert stale not in {c["id"] for c in github.review_comments[7]}
+    assert result.review_comments_removed == 1
+
+
+def test_when_github_names_nobody_nothing_is_edited_or_deleted(github, client, run):
+    github.tokens[TOKEN] = Identity(BOT, installation=True, graphql=False)
+    github.fail("POST", r".*/issues/7/comments", 500, times=5)
+    fingerprint = finding(line=5).fingerprint
+    github.add_review_comment(7, "pkg/mod.py", 5, f"x\n<!-- talkgit:finding {fingerprint} -->")
+    github.add_review_comment(
+        7, "pkg/mod.py", 5, f"x\n<!-- talkgit:finding {fingerprint} -->", login=BOT
+    )
+
+    result = run(client, review(finding()))
+
+    assert result.comment_id is None and result.review_comments_posted == 1
+    assert len(github.review_comments[7]) == 3
+    assert not github.calls("PATCH", r".*/comments/\d+") and not github.calls("DELETE")
 
 
 def test_an_unchanged_summary_is_not_written_again(github, client, run):
@@ -313,8 +339,9 @@ def test_llm_comments_are_posted_on_diff_lines_with_their_own_markers(github, cl
 
     (comment,) = github.review_comments[7]
     assert comment["line"] == 4
-    assert comment["body"].startswith("This loop never ends, @\u200boctocat &lt;b>really&lt;/b>.")
-    assert "<sub>talkgit LLM review · `openai/gpt-4o-mini`</sub>" in comment["body"]
+    assert comment["body"].startswith("<sub>talkgit LLM review · `openai/gpt-4o-mini`</sub>")
+    words = "This loop never ends, @\u200boctocat <\u200bb>really<\u200b/b>."
+    assert f"```text\n{words}\n```" in comment["body"]  # the zero-width spaces: inert.py
     assert (finding_marker(comment["body"]) or "").startswith("llm-")
     assert (first.review_comments_posted, second.review_comments_posted) == (1, 0)
 
@@ -537,20 +564,80 @@ def test_a_tampered_plan_is_refused(tmp_path):
 
 
 def test_a_plan_is_posted_only_on_the_pull_request_whose_head_the_run_checked(github, client):
-    plan = plan_publication(PR, review(), PullDiff())
+    plan = plan_publication(PR, review(overall="pass"), PullDiff())
     run = WorkflowRun(REPO, 5, "pull_request", HEAD, REPO, "success")
 
     assert pull_for_plan(client, run, plan).number == 7
 
-    with pytest.raises(UsageError, match="not for the commit"):
-        pull_for_plan(client, WorkflowRun(REPO, 5, "pull_request", NEXT, REPO, "success"), plan)
-    with pytest.raises(UsageError, match="not 'push'"):
-        pull_for_plan(client, WorkflowRun(REPO, 5, "push", HEAD, REPO, "success"), plan)
-    with pytest.raises(UsageError, match="does not come from"):
+    with pytest.raises(ConfigError, match="does not come from"):
         pull_for_plan(client, WorkflowRun(REPO, 5, "pull_request", HEAD, "eve/widgets", None), plan)
     github.move_head(7, NEXT, FILES)
     with pytest.raises(UsageError, match="has moved on to ccccccc"):
         pull_for_plan(client, run, plan)
+
+
+@pytest.mark.parametrize(
+    ("verdict", "conclusion", "error"),
+    [
+        ("pass", "success", None),
+        ("warn", "success", None),
+        ("fail", "failure", None),
+        ("error", "failure", None),
+        ("pass", "failure", "say 'pass', but the run that saved them ended in failure"),
+        ("skip", "failure", "say 'skip'"),
+        ("fail", "success", "say 'fail'"),
+        ("pass", "cancelled", "ended cancelled"),
+        ("pass", None, "ended without a conclusion"),
+    ],
+)
+def test_saved_results_must_agree_with_how_their_run_ended(verdict, conclusion, error):
+    plan = plan_publication(PR, review(overall=verdict), PullDiff())
+    run = WorkflowRun(REPO, 5, "pull_request", HEAD, REPO, conclusion)
+    if error is None:
+        check_saved_results(run, plan)
+    else:
+        with pytest.raises(ConfigError, match=re.escape(error)):
+            check_saved_results(run, plan)
+
+
+def test_saved_results_must_be_for_the_runs_repository_and_head():
+    plan = plan_publication(PR, review(), PullDiff())
+    for run in (
+        WorkflowRun(REPO, 5, "pull_request", NEXT, REPO, "failure"),
+        WorkflowRun("eve/widgets", 5, "pull_request", HEAD, REPO, "failure"),
+    ):
+        with pytest.raises(ConfigError, match="not posted"):
+            check_saved_results(run, plan)
+    with pytest.raises(UsageError, match="not 'push'"):
+        check_saved_results(WorkflowRun(REPO, 5, "push", HEAD, REPO, "failure"), plan)
+    forged = plan.model_copy(update={"summary": plan.summary.replace("❌", "✅", 1)})
+    with pytest.raises(ConfigError, match="does not open with its verdict's headline"):
+        check_saved_results(WorkflowRun(REPO, 5, "pull_request", HEAD, REPO, "failure"), forged)
+
+
+def test_a_plan_from_an_artifact_marks_gone_findings_resolved_instead_of_deleting(github, client):
+    post(
+        client,
+        PR,
+        plan_publication(PR, review(finding()), pull_diff([_file("pkg/mod.py", NEW_FILE)])),
+        writable=True,
+        stream=io.StringIO(),
+    )
+    (earlier,) = github.review_comments[7]
+
+    result = post(
+        client,
+        PR,
+        plan_publication(PR, review(), PullDiff()),
+        writable=True,
+        stream=io.StringIO(),
+        delete_stale=False,
+    )
+
+    (kept,) = github.review_comments[7]
+    assert kept["id"] == earlier["id"] and kept["body"].startswith("✅ No longer found at")
+    assert not github.calls("DELETE")
+    assert result.review_comments_removed == 1
 
 
 def test_outputs_are_written_in_the_delimited_form(tmp_path):

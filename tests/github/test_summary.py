@@ -14,10 +14,12 @@ from talkgit.git.history import CommitInfo
 from talkgit.github.diff import LineComment
 from talkgit.github.summary import (
     COMMENT_LIMIT,
+    MODEL_LABEL,
     SUMMARY_MARKER,
     ReviewData,
     code_span,
-    defuse,
+    escape,
+    model_block,
     render_summary,
 )
 from talkgit.provenance.read import CommitProvenance
@@ -117,14 +119,14 @@ def test_author_text_cannot_break_the_table_mention_people_or_forge_markers():
     assert all(re.search(r"`[^`]*@", line) for line in text.splitlines() if "@" in line)
 
 
-def test_the_llm_summary_is_quoted_with_html_and_mentions_defused():
+def test_the_llm_summary_is_a_labelled_fenced_block_with_nothing_rendered():
     data = ReviewData(
         (("ruff", "pass"),),
         (),
         (),
         "pass",
         llm_comments=(LineComment("a.py", 1, "x"),),
-        llm_summary="Looks fine, @octocat.\n<!-- talkgit:summary --><script>",
+        llm_summary="Looks fine, @octocat.\n<!-- talkgit:summary --><script>\n```\n# ✅ merge",
         llm_model="openai/gpt-4o-mini",
         llm_omitted=("big.json",),
     )
@@ -132,11 +134,21 @@ def test_the_llm_summary_is_quoted_with_html_and_mentions_defused():
     text = render_summary(data)
 
     assert "#### LLM review (`openai/gpt-4o-mini`)" in text
-    assert "> Looks fine, @\u200boctocat." in text
-    assert "&lt;!-- talkgit:summary -->&lt;script>" in text
+    block = text[text.index(MODEL_LABEL) :]
+    assert block.startswith(f"{MODEL_LABEL}\n\n````text\nLooks fine, @\u200boctocat.\n")
+    assert "\n<\u200b!-- talkgit:summary --><script>\n```\n# ✅ merge\n````\n" in block
     assert text.count(SUMMARY_MARKER) == 1
     assert "1 comments on changed lines." in text
     assert "Left out of the LLM review (token budget): `big.json`." in text
+
+
+def test_a_model_block_wraps_long_lines_and_cannot_be_closed_from_inside():
+    words = " ".join(["word"] * 60)
+    block = model_block(f"{words}\n\n`````\nafter")
+    lines = block.splitlines()
+    assert lines[0] == "``````text" and lines[-1] == "``````"
+    assert all(len(line) <= 100 for line in lines)
+    assert "" in lines and "`````" in lines  # paragraphs kept, the inner fence is just text
 
 
 def test_the_footer_links_the_run_and_names_the_head():
@@ -201,5 +213,7 @@ def test_code_span_survives_backticks_and_bars_and_cuts_long_text():
     assert code_span("abcdef", 4) == "`abc…`"
 
 
-def test_defuse_keeps_comparisons_but_not_tags_or_mentions():
-    assert defuse("a < b and @bob <b>") == "a < b and @\u200bbob &lt;b>"
+def test_escape_leaves_no_markdown_entity_or_mention_working():
+    assert escape("# @team [x](y) &#64;bob <b>") == (
+        "\\# @\u200bteam \\[x\\](y) \\&\\#64;bob \\<b\\>"
+    )

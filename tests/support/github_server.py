@@ -17,6 +17,7 @@ import itertools
 import json
 import re
 import threading
+import zlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -27,18 +28,26 @@ from urllib.parse import parse_qsl, urlsplit
 REPO = "octo/widgets"
 TOKEN = "ghs_TALKGIT_TEST_installation_0123456789"  # noqa: S105 - a fake, recognisable if leaked
 BOT = "github-actions[bot]"
+BOT_ID = 41898282  # the Actions bot's account id on github.com
 BODY_LIMIT = 65_536
 FORBIDDEN = "Resource not accessible by integration"
 
 
 @dataclass(frozen=True)
 class Identity:
-    """Who a token is. An installation token (``GITHUB_TOKEN``) cannot ``GET /user``."""
+    """Who a token is. An installation token (``GITHUB_TOKEN``) cannot ``GET /user``.
+
+    Its account (login, id, ``Bot`` or ``User``) authors what the token posts, as on GitHub.
+    """
 
     login: str = BOT
     installation: bool = True
     can_write: bool = True
     graphql: bool = True
+
+    @property
+    def user(self) -> dict[str, Any]:
+        return _user(self.login)
 
 
 @dataclass(frozen=True)
@@ -138,8 +147,9 @@ class GitHubServer:
                     comment["line"] = None
 
     def add_issue_comment(
-        self, number: int, body: str, *, login: str = "octocat", user_type: str = "User"
+        self, number: int, body: str, *, login: str = "octocat", user_type: str | None = None
     ) -> int:
+        """A comment by ``login`` (a ``Bot`` when it ends in ``[bot]``, unless ``user_type``)."""
         with self._lock:
             comment_id = next(self._ids)
             comment = {"id": comment_id, "body": body, "user": _user(login, user_type)}
@@ -263,7 +273,7 @@ class GitHubServer:
         if (method, path) == ("GET", "/user"):
             if who.installation:
                 raise _Refused(403, FORBIDDEN)
-            return 200, _user(who.login, "User"), {}
+            return 200, who.user, {}
         prefix = f"/repos/{self.repo}/"
         if not path.startswith(prefix):
             raise _Refused(404, "Not Found")
@@ -298,7 +308,7 @@ class GitHubServer:
         query = body.get("query", "") if isinstance(body, dict) else ""
         if not who.graphql or "viewer" not in query:
             return {"data": None, "errors": [{"message": "Field not available"}]}
-        return {"data": {"viewer": {"login": who.login}}}
+        return {"data": {"viewer": {"login": who.login, "databaseId": who.user["id"]}}}
 
     def _get_pull(self, request: RecordedRequest, who: Identity, number: int) -> Any:
         return 200, self._pull(number), {}
@@ -314,7 +324,7 @@ class GitHubServer:
     def _create_issue_comment(self, request: RecordedRequest, who: Identity, number: int) -> Any:
         self._pull(number)
         body = _body_text(request.body)
-        comment = {"id": next(self._ids), "body": body, "user": _user(who.login, "Bot")}
+        comment = {"id": next(self._ids), "body": body, "user": who.user}
         self.issue_comments[number].append(comment)
         return 201, comment, {}
 
@@ -452,7 +462,7 @@ class GitHubServer:
             "line": line,
             "side": "RIGHT",
             "body": body,
-            "user": _user(login, "Bot" if login.endswith("[bot]") else "User"),
+            "user": _user(login),
             "in_reply_to_id": in_reply_to,
         }
 
@@ -474,8 +484,12 @@ class GitHubServer:
         return f"{self.base_url}{path}?per_page={per_page}&page={page}"
 
 
-def _user(login: str, kind: str) -> dict[str, Any]:
-    return {"login": login, "type": kind}
+def _user(login: str, kind: str | None = None) -> dict[str, Any]:
+    """An account as REST shows it; its id is fixed by login and kind, like GitHub's."""
+    kind = kind or ("Bot" if login.endswith("[bot]") else "User")
+    if (login, kind) == (BOT, "Bot"):
+        return {"login": login, "id": BOT_ID, "type": kind}
+    return {"login": login, "id": 1 + zlib.crc32(f"{kind}:{login}".encode()), "type": kind}
 
 
 def _file_entry(path: str, patch: str | None) -> dict[str, Any]:
