@@ -5,8 +5,10 @@ them may carry a key. Every such text passes a Redactor before it is stored (the
 cache, the run ledger, notes, commit messages) or shown (log lines, `talkgit show`, a pull
 request's comments). It replaces with ``[REDACTED]``:
 
-- the value of every environment variable named ``*_API_KEY``, ``*_TOKEN`` or ``*_SECRET``
-  (of this process, and of every environment handed to talkgit), and every key talkgit
+- the value of every environment variable named like a secret (``*_API_KEY``, ``*_TOKEN``,
+  ``*_SECRET``, ``*_PASSWORD``…: ``talkgit.secret_env.is_secret_name``, the rule that also
+  keeps them from child processes) of this process and of every environment handed to
+  talkgit, and every key talkgit
   handed a provider or GitHub — and a piece of one that a provider echoes (``sk-pr…7890``);
 - anything shaped like a well-known key (``_KEY_SHAPES``), whoever's it is;
 - the credentials of an ``Authorization`` or ``x-api-key`` header and of a ``Bearer`` or
@@ -24,8 +26,9 @@ import re
 import threading
 from collections.abc import Iterable, Mapping
 
+from talkgit.secret_env import is_secret_name
+
 REDACTED = "[REDACTED]"
-SECRET_SUFFIXES = ("_API_KEY", "_TOKEN", "_SECRET")
 # Shorter values are not real keys ("true", "none"), and replacing them would shred every
 # reply and prompt they occur in.
 _MIN_SECRET_LENGTH = 8
@@ -76,7 +79,7 @@ class Redactor:
 
     @classmethod
     def from_environ(cls, *environs: Mapping[str, str], extra: Iterable[str] = ()) -> Redactor:
-        """Every value of a ``*_API_KEY``, ``*_TOKEN`` or ``*_SECRET`` variable, plus ``extra``."""
+        """Every value of a variable named like a secret, plus ``extra``."""
         return cls([*(v for environ in environs for v in secret_values(environ)), *extra])
 
     def __call__(self, text: str) -> str:
@@ -124,7 +127,7 @@ class Redactor:
 
 def secret_values(environ: Mapping[str, str]) -> list[str]:
     """The values of ``environ``'s variables whose names say they hold a secret."""
-    return [value for name, value in environ.items() if name.upper().endswith(SECRET_SUFFIXES)]
+    return [value for name, value in environ.items() if is_secret_name(name)]
 
 
 _lock = threading.Lock()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from talkgit import exit_codes
 from talkgit.commands.review import ReviewOptions, review, review_github
-from tests.support.github_server import REPO, TOKEN, GitHubServer
+from tests.support.github_server import GitHubServer, actions_environ
 from tests.support.gitrepo import commit_file, git, make_repo
 
 SHELL = (
@@ -43,15 +43,8 @@ def _patch(repo: Path, base: str, head: str, path: str) -> str:
 
 
 def _environ(tmp_path: Path, github: GitHubServer, pull: dict[str, object]) -> dict[str, str]:
-    event = tmp_path / "event.json"
-    event.write_text(json.dumps({"pull_request": pull, "repository": {"full_name": REPO}}))
     return {
-        "GITHUB_EVENT_NAME": "pull_request",
-        "GITHUB_EVENT_PATH": str(event),
-        "GITHUB_REPOSITORY": REPO,
-        "GITHUB_TOKEN": TOKEN,
-        "GITHUB_API_URL": github.base_url,
-        "GITHUB_GRAPHQL_URL": github.graphql_url,
+        **actions_environ(tmp_path, github, "pull_request", {"pull_request": pull}),
         "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md"),
         "GITHUB_OUTPUT": str(tmp_path / "output.txt"),
     }

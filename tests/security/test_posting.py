@@ -24,7 +24,7 @@ from talkgit.github.event import PullRequest
 from talkgit.github.publish import PLAN_FILE, plan_publication, post, publish, save_plan
 from talkgit.github.summary import SUMMARY_MARKER, ReviewData
 from talkgit.llm import LLM, CallPolicy
-from tests.support.github_server import REPO, TOKEN, GitHubServer
+from tests.support.github_server import REPO, TOKEN, GitHubServer, actions_environ
 from tests.support.openai_server import OpenAIServer
 
 BASE, HEAD = "a" * 40, "b" * 40
@@ -65,16 +65,8 @@ def test_a_namesake_of_the_actions_bot_does_not_get_its_comment_adopted(github, 
 
 
 def test_a_pull_request_target_event_is_refused_before_anything_runs(github, repo, tmp_path):
-    event = tmp_path / "event.json"
-    pull = github.pulls[7]
-    event.write_text(json.dumps({"pull_request": pull, "repository": {"full_name": REPO}}))
-    environ = {
-        "GITHUB_EVENT_NAME": "pull_request_target",
-        "GITHUB_EVENT_PATH": str(event),
-        "GITHUB_REPOSITORY": REPO,
-        "GITHUB_TOKEN": TOKEN,
-        "GITHUB_API_URL": github.base_url,
-    }
+    payload = {"pull_request": github.pulls[7]}
+    environ = actions_environ(tmp_path, github, "pull_request_target", payload)
 
     with pytest.raises(UsageError, match="writable token and the repository's secrets") as caught:
         review_github(repo, ReviewOptions(), environ=environ, out=io.StringIO())
@@ -161,16 +153,7 @@ def _workflow_run(tmp_path: Path, github: GitHubServer, conclusion: str) -> dict
         "head_repository": {"full_name": REPO},
         "conclusion": conclusion,
     }
-    event = tmp_path / "event.json"
-    event.write_text(json.dumps({"workflow_run": run, "repository": {"full_name": REPO}}))
-    return {
-        "GITHUB_EVENT_NAME": "workflow_run",
-        "GITHUB_EVENT_PATH": str(event),
-        "GITHUB_REPOSITORY": REPO,
-        "GITHUB_TOKEN": TOKEN,
-        "GITHUB_API_URL": github.base_url,
-        "GITHUB_GRAPHQL_URL": github.graphql_url,
-    }
+    return actions_environ(tmp_path, github, "workflow_run", {"workflow_run": run})
 
 
 def _forge(tmp_path: Path, verdict: Verdict, words: str) -> Path:

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from talkgit.secret_env import is_secret_name, secret_names
-from tests.support.github_server import REPO, TOKEN, GitHubServer
+from tests.support.github_server import TOKEN, GitHubServer, actions_environ
 from tests.support.gitrepo import commit_file, git, make_repo
 from tests.support.scripts import edit, plan_reply, scripted_model
 
@@ -148,15 +148,8 @@ def test_a_pull_requests_tests_do_not_run_next_to_the_token(tmp_path: Path) -> N
     loot = tmp_path / "loot.txt"
     with GitHubServer() as github:
         pull = github.add_pull(3, base_sha=base, head_sha=head, files={})
-        event = tmp_path / "event.json"
-        event.write_text(json.dumps({"pull_request": pull, "repository": {"full_name": REPO}}))
         env = {
-            "GITHUB_EVENT_NAME": "pull_request",
-            "GITHUB_EVENT_PATH": str(event),
-            "GITHUB_REPOSITORY": REPO,
-            "GITHUB_TOKEN": TOKEN,
-            "GITHUB_API_URL": github.base_url,
-            "GITHUB_GRAPHQL_URL": github.graphql_url,
+            **actions_environ(tmp_path, github, "pull_request", {"pull_request": pull}),
             "GITHUB_OUTPUT": str(tmp_path / "output.txt"),
             "LOOT": str(loot),
         }

@@ -21,6 +21,7 @@ import zlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -482,6 +483,23 @@ class GitHubServer:
 
     def _page_url(self, path: str, per_page: int, page: int) -> str:
         return f"{self.base_url}{path}?per_page={per_page}&page={page}"
+
+
+def actions_environ(
+    directory: Path, github: GitHubServer, event_name: str, payload: dict[str, Any]
+) -> dict[str, str]:
+    """What GitHub Actions gives a step for ``event_name``: the event file (written in
+    ``directory``, with the repository added), the token and this server's URLs."""
+    event = directory / "event.json"
+    event.write_text(json.dumps({**payload, "repository": {"full_name": REPO}}))
+    return {
+        "GITHUB_EVENT_NAME": event_name,
+        "GITHUB_EVENT_PATH": str(event),
+        "GITHUB_REPOSITORY": REPO,
+        "GITHUB_TOKEN": TOKEN,
+        "GITHUB_API_URL": github.base_url,
+        "GITHUB_GRAPHQL_URL": github.graphql_url,
+    }
 
 
 def _user(login: str, kind: str | None = None) -> dict[str, Any]:
