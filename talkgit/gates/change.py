@@ -95,13 +95,7 @@ def judge(
         return GateReport((), expired_waivers(waivers, today), change.base is not None)
     cache_root = repo.private_dir / "cache" / "gates"
     tests = tuple(test_command) if test_command is not None else None
-    if head_start is None:
-        head = _target(repo, f"{lane}-head", change.head, change.files, timeout)
-    elif head_start.change == change and head_start.lane == lane:
-        head = replace(head_start.target, timeout=timeout)
-    else:  # checking out again would pull the tree from under the running tools
-        raise ValueError("head_start was started on another change or lane")
-    head = replace(head, test_command=tests)
+    head = replace(_head_target(repo, change, lane, timeout, head_start), test_command=tests)
     set_aside = _base_rules(repo, change, head) if rules_from_base else ()
     if set_aside:  # the worktree no longer holds the head's tree: nothing to share by it
         head = replace(head, tree="")
@@ -122,6 +116,18 @@ def judge(
         hunks=lambda: _hunks(repo, change),
     )
     return replace(report, base_rules=set_aside)
+
+
+def _head_target(
+    repo: GitRepo, change: Change, lane: str, timeout: float, head_start: HeadStart | None
+) -> Target:
+    """The head's worktree: the one ``head_start`` checked out, or a new checkout."""
+    if head_start is None:
+        return _target(repo, f"{lane}-head", change.head, change.files, timeout)
+    if head_start.change == change and head_start.lane == lane:
+        return replace(head_start.target, timeout=timeout)
+    # Checking out again would pull the tree from under the running tools.
+    raise ValueError("head_start was started on another change or lane")
 
 
 def _hunks(repo: GitRepo, change: Change) -> dict[str, tuple[Hunk, ...]]:
