@@ -5,7 +5,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -62,18 +61,21 @@ def test_ctrl_c_exits_130(repo: Path, tmp_path: Path) -> None:
         "    sys.stdin.read()\n"
         "sys.exit(cli.main(['block']))\n"
     )
-    proc = subprocess.Popen(
+    with subprocess.Popen(
         [sys.executable, str(script)],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         cwd=repo,
-    )
-    assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
-    time.sleep(0.1)
-    os.kill(proc.pid, signal.SIGINT)
-    _, err = proc.communicate(timeout=10)
+    ) as proc:
+        assert proc.stdout is not None and proc.stderr is not None
+        assert proc.stdout.readline().strip() == "ready"
+        os.kill(proc.pid, signal.SIGINT)
+        # Wait with stdin still open: closing it (as communicate() does) would let a child
+        # the machine has not yet scheduled read an end of file, and exit 0, first.
+        proc.wait(timeout=60)
+        err = proc.stderr.read()
     assert proc.returncode == exit_codes.INTERRUPTED
     assert "interrupted" in err and "Traceback" not in err
 

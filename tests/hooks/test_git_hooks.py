@@ -125,7 +125,11 @@ def test_a_push_of_a_range_adding_a_finding_is_refused(project: Path, tmp_path: 
 def test_without_talkgit_on_path_the_hook_uses_python(project: Path, tmp_path: Path) -> None:
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
-    (bin_dir / "python3").symlink_to(sys.executable)
+    # A script, not a link: a virtual environment's python finds its packages through the
+    # path it was started by (pyvenv.cfg beside it), and a link elsewhere would lose them.
+    python3 = bin_dir / "python3"
+    python3.write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n')
+    python3.chmod(0o755)
     for tool in ("ruff", "mypy", "bandit"):  # the gates look their tools up on PATH
         (bin_dir / tool).symlink_to(Path(sys.executable).parent / tool)
     git_dir = Path(shutil.which("git") or "/usr/bin/git").parent
