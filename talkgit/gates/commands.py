@@ -36,7 +36,22 @@ def python_files(target: Target) -> list[str]:
 def mypy_files(target: Target) -> list[str]:
     """The target's Python files the project's own `mypy` checks, as it checks them:
     within its ``files``, minus its ``exclude``, a ``.pyi`` in place of its ``.py``."""
-    return files_to_check(target.root, target.files)
+    return [f for f in files_to_check(target.root, target.files) if _utf8_name(f)]
+
+
+def ruff_files(target: Target) -> list[str]:
+    """The target's Python files whose names are UTF-8."""
+    return [f for f in python_files(target) if _utf8_name(f)]
+
+
+def _utf8_name(name: str) -> bool:
+    # ruff fails to write its cache for any other name (and names it with U+FFFD), and mypy
+    # stops on an internal error: such files are left to bandit and the placeholder gate.
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:  # a byte that is not UTF-8, held as a surrogate escape
+        return False
+    return True
 
 
 def ruff(target: Target, files: list[str]) -> list[str]:
@@ -80,7 +95,7 @@ def _has_bandit_table(pyproject: Path) -> bool:
 
 
 COMMANDS: dict[str, Command] = {"ruff": ruff, "mypy": mypy, "bandit": bandit}
-SELECTIONS: dict[str, Selection] = {"mypy": mypy_files}  # the others: python_files
+SELECTIONS: dict[str, Selection] = {"mypy": mypy_files, "ruff": ruff_files}  # others: python_files
 
 
 def command_for(gate: str, target: Target) -> list[str] | None:
