@@ -50,6 +50,22 @@ def _escaped(character: str) -> str:
     return "".join(f"\\{byte:03o}" for byte in as_bytes(character))
 
 
+def addressed(name: str) -> str:
+    """``name`` where it names a file to a service rather than to a person, such as the path
+    of a GitHub annotation: as it is, or ``shown`` when it is not UTF-8 (GitHub cannot hold
+    such a name, so nothing there matches it anyway)."""
+    return name if is_utf8(name) else shown(name)
+
+
+def is_utf8(name: str) -> bool:
+    """Whether ``name``'s bytes are UTF-8 (none is held as a surrogate escape)."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def uri(name: str) -> str:
     """``name`` as a relative URI reference: its bytes percent-encoded, ``/`` kept."""
     return quote(as_bytes(name), safe="/")

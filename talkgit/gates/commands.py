@@ -11,6 +11,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from talkgit.filenames import is_utf8
 from talkgit.gates.base import Target, plain_file
 from talkgit.gates.mypy_scope import files_to_check
 
@@ -36,22 +37,14 @@ def python_files(target: Target) -> list[str]:
 def mypy_files(target: Target) -> list[str]:
     """The target's Python files the project's own `mypy` checks, as it checks them:
     within its ``files``, minus its ``exclude``, a ``.pyi`` in place of its ``.py``."""
-    return [f for f in files_to_check(target.root, target.files) if _utf8_name(f)]
+    # Not a name that is not UTF-8: mypy stops on an internal error.
+    return [f for f in files_to_check(target.root, target.files) if is_utf8(f)]
 
 
 def ruff_files(target: Target) -> list[str]:
-    """The target's Python files whose names are UTF-8."""
-    return [f for f in python_files(target) if _utf8_name(f)]
-
-
-def _utf8_name(name: str) -> bool:
-    # ruff fails to write its cache for any other name (and names it with U+FFFD), and mypy
-    # stops on an internal error: such files are left to bandit and the placeholder gate.
-    try:
-        name.encode("utf-8")
-    except UnicodeEncodeError:  # a byte that is not UTF-8, held as a surrogate escape
-        return False
-    return True
+    """The target's Python files whose names are UTF-8: ruff fails to write its cache for
+    any other (and names it with U+FFFD). bandit and the placeholder gate check those."""
+    return [f for f in python_files(target) if is_utf8(f)]
 
 
 def ruff(target: Target, files: list[str]) -> list[str]:

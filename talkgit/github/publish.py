@@ -38,7 +38,7 @@ from typing import Final, Literal, TextIO, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from talkgit.errors import ConfigError, UsageError
-from talkgit.filenames import as_bytes
+from talkgit.filenames import addressed, as_bytes, shown
 from talkgit.gates.base import Finding, Severity, Verdict
 from talkgit.github.client import (
     Annotation,
@@ -386,7 +386,7 @@ class _Poster:
                 raise
             if len(batch) == 1:
                 self.tally.rejected += 1
-                self.tally.problems.append(f"{batch[0].path}:{batch[0].line}: {exc}")
+                self.tally.problems.append(f"{shown(batch[0].path)}:{batch[0].line}: {exc}")
                 return
             middle = len(batch) // 2
             self._post_review(batch[:middle])
@@ -511,7 +511,7 @@ def _resolved_body(body: str, head_sha: str) -> str:
 
 def _annotation(finding: Finding) -> Annotation:
     return Annotation(
-        path=finding.path,
+        path=addressed(finding.path),
         line=finding.line,
         level=_LEVELS[finding.severity],
         title=f"{finding.tool} {finding.rule}",
