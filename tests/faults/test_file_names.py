@@ -115,10 +115,11 @@ def test_check_json_is_utf8_with_the_names_escaped(repo: Path) -> None:
     assert ruff == {shown(name) for name in _names() if name != LATIN1}  # ruff cannot read it
 
 
-def test_check_sarif_is_valid_with_the_names_as_uris(repo: Path) -> None:
-    code, out = _talkgit(repo, "check", "--base", "HEAD~1", "--format", "sarif")
+def test_check_sarif_is_valid_with_the_names_as_uris(repo: Path, tmp_path: Path) -> None:
+    written = tmp_path / "check.sarif"
+    code, _ = _talkgit(repo, "check", "--base", "HEAD~1", "--format", "sarif", "-o", str(written))
     assert code == exit_codes.FAILURE
-    document = json.loads(out)
+    document = json.loads(written.read_bytes().decode("utf-8"))
     jsonschema.Draft4Validator(SCHEMA).validate(document)
     uris = {
         location["physicalLocation"]["artifactLocation"]["uri"]
@@ -134,6 +135,14 @@ def test_review_prints_names_escaped(repo: Path) -> None:
     code, out = _talkgit(repo, "review", "--base", "HEAD~1")
     assert code == exit_codes.FAILURE
     _shown_in(out)
+
+
+def test_review_sarif(repo: Path) -> None:
+    code, out = _talkgit(repo, "review", "--base", "HEAD~1", "--format", "sarif")
+    assert code == exit_codes.FAILURE
+    document = json.loads(out)
+    jsonschema.Draft4Validator(SCHEMA).validate(document)
+    assert "caf%E9.py" in json.dumps(document)
 
 
 @pytest.mark.parametrize("name", [LATIN1, "new\nline.py", "-dash.py"])
@@ -163,7 +172,7 @@ def test_review_on_github_posts_the_names_escaped(repo: Path, tmp_path: Path) ->
     assert len(comments) == 1
     _shown_in(comments[0]["body"])
     _shown_in((tmp_path / "summary.md").read_text(encoding="utf-8"))
-    assert all("\udce9" not in a["path"] for a in annotations)
+    assert {a["path"] for a in annotations} >= {shown(LATIN1), "new\nline.py"}, annotations
 
 
 def test_run_in_a_repository_of_odd_names(repo: Path, tmp_path: Path) -> None:
