@@ -8,6 +8,7 @@ from talkgit.edits.apply import apply_edits
 from talkgit.edits.model import Entry, EntryKind, FileChange, TreeView
 from talkgit.edits.parse import parse_edits
 from talkgit.errors import EditError, ModelError
+from talkgit.filenames import shown
 from talkgit.git.treeview import CommitTree
 from talkgit.llm.types import Message, Reply
 from talkgit.skills.render import skills_prompt
@@ -67,7 +68,7 @@ def _apply(text: str, tree: Overlay) -> tuple[bool, str]:
 
 def _summary(context: StepContext, changes: tuple[FileChange, ...], ok: bool) -> str:
     if ok:
-        return f"edited {', '.join(c.path for c in changes)}"
+        return f"edited {', '.join(shown(c.path) for c in changes)}"
     return "edits did not apply" if changes else "no usable edits"
 
 

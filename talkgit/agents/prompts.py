@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from talkgit.filenames import shown
+
 PLANNER_SYSTEM = """\
 You are the planner of talkgit, a team of agents working on a git repository.
 Break the user's task into a small plan of steps. Each step is done by one agent:
@@ -60,11 +62,11 @@ def _described(name: str, agent: object) -> str:
 
 def repository_view(sizes: Mapping[str, int], limit: int = 400) -> str:
     """The files of the base commit, with sizes, cut to ``limit`` lines."""
-    lines = [f"{path} ({size} bytes)" for path, size in sorted(sizes.items())[:limit]]
+    lines = [f"{shown(path)} ({size} bytes)" for path, size in sorted(sizes.items())[:limit]]
     if len(sizes) > limit:
         lines.append(f"... and {len(sizes) - limit} more files")
     return "\n".join(lines) or "(the repository has no files)"
 
 
 def file_block(path: str, text: str) -> str:
-    return f"{path}\n```\n{text}{'' if text.endswith(chr(10)) or not text else chr(10)}```"
+    return f"{shown(path)}\n```\n{text}{'' if text.endswith(chr(10)) or not text else chr(10)}```"

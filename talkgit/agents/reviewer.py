@@ -11,7 +11,6 @@ The reply is read as JSON; a comment on a line the diff does not show is dropped
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final
@@ -20,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from talkgit.agents.base import Completer
 from talkgit.agents.untrusted import fence_tag, fenced, json_object_in
+from talkgit.filenames import shown
 from talkgit.gates.base import Finding
 from talkgit.github.diff import FileDiff, LineComment, PullDiff, walk_patch
 from talkgit.github.event import PullRequest
@@ -142,7 +142,7 @@ def select_files(diff: PullDiff, findings: Iterable[Finding], token_budget: int)
 
 def numbered_diff(file: FileDiff) -> str:
     """One file's diff with the new-side line number before each line."""
-    lines = [f"### {shown_path(file.path)}"]
+    lines = [f"### {shown(file.path)}"]
     for line in walk_patch(file.patch or ""):
         number = "" if line.new is None else str(line.new)
         lines.append(f"{number:>5} {line.tag} {line.text}")
@@ -157,7 +157,7 @@ def review_messages(
     body = pr.body[:_TEXT_LIMIT]
     listed = [_finding_line(f) for f in findings[:_FINDINGS_LIMIT]]
     diff_text = "\n\n".join(numbered_diff(f) for f in selection.included) or "(no diff shown)"
-    omitted = "\n".join(shown_path(path) for path in selection.omitted)
+    omitted = "\n".join(shown(path) for path in selection.omitted)
     tag = fence_tag(title, body, *listed, diff_text, omitted)
     parts = [
         f"Pull request #{pr.number}.",
@@ -195,12 +195,7 @@ def _read_reply(text: str) -> _Reply | None:
         return None
 
 
-def shown_path(path: str) -> str:
-    """A file name on one line: as it is when printable, else JSON-quoted (``\\n`` escaped)."""
-    return path if path.isprintable() else json.dumps(path)
-
-
 def _finding_line(finding: Finding) -> str:
     message = " ".join(finding.message.split())[:300]
-    where = shown_path(finding.path)
+    where = shown(finding.path)
     return f"- {where}:{finding.line} {finding.tool} {finding.rule}: {message}"

@@ -12,12 +12,14 @@ import json
 import re
 from typing import Any, Final
 
+from talkgit.filenames import as_bytes
+
 _TAG_LIKE: Final = re.compile(r"</?untrusted-[0-9a-f]{16}>")
 
 
 def fence_tag(*texts: str) -> str:
     """A delimiter name none of ``texts`` can close early: a hash of them all."""
-    digest = hashlib.sha256("\0".join(texts).encode()).hexdigest()[:16]
+    digest = hashlib.sha256(as_bytes("\0".join(texts))).hexdigest()[:16]
     return f"untrusted-{digest}"
 
 

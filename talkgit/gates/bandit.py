@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 from pathlib import Path
 from typing import Literal
 
@@ -68,12 +69,15 @@ def _read(output: Output, root: Path) -> tuple[tuple[Finding, ...], str | None]:
     if output.returncode not in (0, FOUND_ISSUES):
         return (), crashed
     try:
-        report = _Report.model_validate_json(output.stdout)
-    except ValidationError as exc:
+        # json, not pydantic's parser: bandit names a file that is not UTF-8 with a
+        # surrogate escape (``\udce9``), which pydantic refuses and json reads as talkgit does.
+        report = _Report.model_validate(json.loads(output.stdout))
+    except ValueError as exc:  # pydantic's ValidationError is one too
         # A Python traceback exits 1 too, which for bandit otherwise means "found issues".
         if output.returncode != 0:
             return (), crashed
-        return (), f"bandit printed something other than its JSON report: {schema_error(exc)}"
+        reason = schema_error(exc) if isinstance(exc, ValidationError) else str(exc)
+        return (), f"bandit printed something other than its JSON report: {reason}"
     unscanned = [e for e in report.errors if "syntax error" not in e.reason]
     if unscanned:
         first = unscanned[0]

@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import TYPE_CHECKING
 
+from talkgit.filenames import as_bytes
 from talkgit.gates.base import Change, Target
 from talkgit.gates.base_rules import restore_from_base, rules_touched
 from talkgit.gates.commands import command_for
@@ -193,5 +194,5 @@ class _Once:
 
 
 def _base_key(change: Change) -> str:
-    files = hashlib.sha256("\0".join(change.files).encode()).hexdigest()
+    files = hashlib.sha256(as_bytes("\0".join(change.files))).hexdigest()
     return f"{change.base}:{files}"

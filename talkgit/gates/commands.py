@@ -11,6 +11,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from talkgit.filenames import is_utf8
 from talkgit.gates.base import Target, plain_file
 from talkgit.gates.mypy_scope import files_to_check
 
@@ -36,7 +37,14 @@ def python_files(target: Target) -> list[str]:
 def mypy_files(target: Target) -> list[str]:
     """The target's Python files the project's own `mypy` checks, as it checks them:
     within its ``files``, minus its ``exclude``, a ``.pyi`` in place of its ``.py``."""
-    return files_to_check(target.root, target.files)
+    # Not a name that is not UTF-8: mypy stops on an internal error.
+    return [f for f in files_to_check(target.root, target.files) if is_utf8(f)]
+
+
+def ruff_files(target: Target) -> list[str]:
+    """The target's Python files whose names are UTF-8: ruff fails to write its cache for
+    any other (and names it with U+FFFD). bandit and the placeholder gate check those."""
+    return [f for f in python_files(target) if is_utf8(f)]
 
 
 def ruff(target: Target, files: list[str]) -> list[str]:
@@ -80,7 +88,7 @@ def _has_bandit_table(pyproject: Path) -> bool:
 
 
 COMMANDS: dict[str, Command] = {"ruff": ruff, "mypy": mypy, "bandit": bandit}
-SELECTIONS: dict[str, Selection] = {"mypy": mypy_files}  # the others: python_files
+SELECTIONS: dict[str, Selection] = {"mypy": mypy_files, "ruff": ruff_files}  # others: python_files
 
 
 def command_for(gate: str, target: Target) -> list[str] | None:

@@ -16,10 +16,11 @@ from datetime import date
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from talkgit import exit_codes
 from talkgit.errors import TalkgitError
+from talkgit.filenames import as_bytes
 from talkgit.files import write_atomically
 from talkgit.gates.base import Finding, Gate, GateRun, Severity, Target, Verdict
 from talkgit.gates.compare import Comparison, new_findings
@@ -158,8 +159,10 @@ class BaseCache:
 
     def get(self, key: str) -> GateRun | None:
         try:
-            record = _RunRecord.model_validate_json(self._file(key).read_bytes())
-        except (OSError, ValidationError):
+            # json, not pydantic's parser: a file name that is not UTF-8 is stored as
+            # a surrogate escape (``\udce9``), which pydantic refuses.
+            record = _RunRecord.model_validate(json.loads(self._file(key).read_bytes()))
+        except (OSError, ValueError):
             return None
         findings = tuple(Finding(**item.model_dump()) for item in record.findings)
         return GateRun(record.tool, record.version, findings, record.duration_s, None, record.extra)
@@ -179,7 +182,7 @@ class BaseCache:
 
     def _file(self, key: str) -> Path:
         # Keys may hold anything (refs, versions, file lists): hash them into a safe name.
-        return self.path / f"{hashlib.sha256(key.encode('utf-8')).hexdigest()}.json"
+        return self.path / f"{hashlib.sha256(as_bytes(key)).hexdigest()}.json"
 
 
 # --- evaluation --------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 from pathlib import Path, PurePosixPath
 
+from talkgit.filenames import as_bytes
 from talkgit.gates.base import Finding
 
 ReadLine = Callable[[str, int], str]
@@ -32,14 +33,14 @@ def fingerprint(rule: str, path: str, text: str, occurrence: int) -> str:
     """The hex sha256 that identifies one finding; ``text`` is normalised here."""
     # NUL cannot occur in a rule, a path or a line of text, so the parts cannot run together.
     key = "\0".join((rule, path, normalise(text), str(occurrence)))
-    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+    return hashlib.sha256(as_bytes(key)).hexdigest()
 
 
 def text_key(rule: str, path: str, text: str) -> str:
     """The hex sha256 of what a finding says about which text: its fingerprint less the
     occurrence. ``text`` is normalised here."""
     key = "\0".join((rule, path, normalise(text)))
-    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+    return hashlib.sha256(as_bytes(key)).hexdigest()
 
 
 def fingerprint_all(findings: Iterable[Finding], read_line: ReadLine) -> tuple[Finding, ...]:

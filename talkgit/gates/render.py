@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Final, Literal
 
 from talkgit.errors import UsageError
+from talkgit.filenames import shown
 from talkgit.gates.base import Finding, Verdict
 from talkgit.gates.evaluate import GateReport, GateResult
 from talkgit.gates.policy import WAIVERS_FILE, WaivedFinding, Waiver
@@ -57,8 +58,8 @@ def _decisive(result: GateResult) -> frozenset[str]:
 
 
 def location(finding: Finding) -> str:
-    """``path:line:column``, leaving out what the tool did not give."""
-    parts = [finding.path]
+    """``path:line:column``, leaving out what the tool did not give; the path as ``shown``."""
+    parts = [shown(finding.path)]
     if finding.line > 0:
         parts.append(str(finding.line))
         if finding.column > 0:
@@ -205,7 +206,7 @@ def finding_data(finding: Finding, decisive: bool = False) -> dict[str, Any]:
         "tool": finding.tool,
         "rule": finding.rule,
         "severity": finding.severity.value,
-        "path": finding.path,
+        "path": shown(finding.path),
         "line": finding.line,
         "column": finding.column,
         "message": finding.message,

@@ -50,6 +50,7 @@ class RuffGate:
             target,
             functools.partial(commands.ruff, target),
             functools.partial(_read, root=target.root),
+            select=commands.ruff_files,
         )
 
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import json
 from typing import Any, Final
-from urllib.parse import quote
 
+from talkgit.filenames import uri
 from talkgit.gates.base import Finding, Severity
 from talkgit.gates.evaluate import GateReport, GateResult
 from talkgit.gates.policy import Waiver
@@ -96,7 +96,7 @@ def _result(
 
 
 def _physical_location(finding: Finding) -> dict[str, Any]:
-    artifact = {"uri": quote(finding.path, safe="/"), "uriBaseId": SOURCE_ROOT}
+    artifact = {"uri": uri(finding.path), "uriBaseId": SOURCE_ROOT}
     location: dict[str, Any] = {"artifactLocation": artifact}
     if finding.line > 0:
         region = {"startLine": finding.line}

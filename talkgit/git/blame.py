@@ -9,6 +9,7 @@ from pathlib import Path
 import pygit2
 
 from talkgit.errors import NotFoundError, RepositoryError, UsageError
+from talkgit.filenames import as_bytes, shown
 from talkgit.git.repo import GitRepo, translate_git_errors
 
 
@@ -46,12 +47,14 @@ def blame_file(repo: GitRepo, path: str, revision: str = "HEAD") -> list[BlamedL
     newest = repo.resolve(revision)
     data = repo.read_file(newest, path)
     if data is None:
-        raise NotFoundError(f"{path} is not a committed file at {revision}")
-    with translate_git_errors(f"cannot blame {path}"):
-        owners = _line_owners(repo.raw.blame(path, newest_commit=newest))
+        raise NotFoundError(f"{shown(path)} is not a committed file at {revision}")
+    with translate_git_errors(f"cannot blame {shown(path)}"):
+        # bytes, which pygit2 takes though its stubs say str: it encodes a str strictly,
+        # and a name need not be UTF-8
+        owners = _line_owners(repo.raw.blame(as_bytes(path), newest_commit=newest))  # type: ignore[arg-type]
     texts = _split_lines(data)
     if len(owners) != len(texts):
-        raise RepositoryError(f"cannot blame {path}: libgit2 counts its lines differently")
+        raise RepositoryError(f"cannot blame {shown(path)}: libgit2 counts its lines differently")
     return [
         BlamedLine(n, owner, text)
         for n, (owner, text) in enumerate(zip(owners, texts, strict=True), 1)

@@ -117,5 +117,10 @@ def _redacted(data: bytes, redact: Redactor) -> bytes:
 
 
 def dump_json(value: object) -> bytes:
-    """Ledger files are pretty, sorted JSON so plain `git show` diffs them readably."""
-    return (json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
+    """Ledger files are pretty, sorted JSON so plain `git show` diffs them readably.
+
+    A file name that is not UTF-8 holds surrogate escapes; written as ``\\udce9`` they are
+    a JSON escape that reads back as the same str, and the file stays UTF-8.
+    """
+    text = json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    return text.encode("utf-8", "backslashreplace")

@@ -53,7 +53,9 @@ class Transaction:
         so concurrent writers of different notes never lose each other's work. Notes are
         shared (``talkgit sync``), so ``text`` is redacted first.
         """
-        self._notes.setdefault(notes_ref, {})[target] = redactor().document(text).encode()
+        # backslashreplace: a surrogate-escaped file name in a JSON note becomes a JSON escape
+        cleaned = redactor().document(text).encode("utf-8", "backslashreplace")
+        self._notes.setdefault(notes_ref, {})[target] = cleaned
 
     def commit(self) -> None:
         names = sorted({u.name for u in self._updates} | set(self._notes))

@@ -38,6 +38,7 @@ from typing import Final, Literal, TextIO, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from talkgit.errors import ConfigError, UsageError
+from talkgit.filenames import addressed, as_bytes, shown
 from talkgit.gates.base import Finding, Severity, Verdict
 from talkgit.github.client import (
     Annotation,
@@ -385,7 +386,7 @@ class _Poster:
                 raise
             if len(batch) == 1:
                 self.tally.rejected += 1
-                self.tally.problems.append(f"{batch[0].path}:{batch[0].line}: {exc}")
+                self.tally.problems.append(f"{shown(batch[0].path)}:{batch[0].line}: {exc}")
                 return
             middle = len(batch) // 2
             self._post_review(batch[:middle])
@@ -492,7 +493,7 @@ def _llm_comment(comment: LineComment, model: str) -> LineComment:
     """A model's remark, labelled as such, in a fenced block: its Markdown is not rendered."""
     text = comment.body.strip()[:LLM_COMMENT_LIMIT]
     key = f"{comment.path}\0{comment.line}\0{text}"
-    fingerprint = "llm-" + hashlib.sha256(key.encode()).hexdigest()[:16]
+    fingerprint = "llm-" + hashlib.sha256(as_bytes(key)).hexdigest()[:16]
     signature = f"<sub>talkgit LLM review{' · ' + code_span(model) if model else ''}</sub>"
     body = f"{signature} {MODEL_LABEL}\n\n{model_block(text)}\n\n{_MARKER.format(fingerprint)}"
     return LineComment(comment.path, comment.line, body, fingerprint)
@@ -510,7 +511,7 @@ def _resolved_body(body: str, head_sha: str) -> str:
 
 def _annotation(finding: Finding) -> Annotation:
     return Annotation(
-        path=finding.path,
+        path=addressed(finding.path),
         line=finding.line,
         level=_LEVELS[finding.severity],
         title=f"{finding.tool} {finding.rule}",
@@ -524,7 +525,7 @@ def _fingerprint(finding: Finding) -> str:
     if re.fullmatch(r"[0-9a-z-]{1,80}", finding.fingerprint):
         return finding.fingerprint
     key = "\0".join((finding.tool, finding.rule, finding.path, str(finding.line), finding.message))
-    return hashlib.sha256(key.encode()).hexdigest()
+    return hashlib.sha256(as_bytes(key)).hexdigest()
 
 
 def _severity_first(finding: Finding) -> tuple[int, str, int]:

@@ -19,6 +19,7 @@ from decimal import Decimal
 from typing import Final
 
 from talkgit import __version__
+from talkgit.filenames import shown
 from talkgit.gates.base import Finding, Verdict
 from talkgit.github.diff import LineComment
 from talkgit.provenance.read import CommitProvenance
@@ -119,7 +120,7 @@ def _findings_section(findings: Sequence[Finding], kept: list[str]) -> list[str]
 
 
 def _finding_line(finding: Finding) -> str:
-    where = finding.path + (f":{finding.line}" if finding.line > 0 else "")
+    where = shown(finding.path) + (f":{finding.line}" if finding.line > 0 else "")
     return (
         f"- {code_span(where)} **{escape(finding.rule)}** "
         f"({escape(finding.tool)}, {finding.severity.value}): "
@@ -192,9 +193,9 @@ def _llm_section(data: ReviewData) -> list[str]:
     if data.llm_comments:
         lines += ["", f"{len(data.llm_comments)} comments on changed lines."]
     if data.llm_omitted:
-        shown = ", ".join(code_span(path) for path in data.llm_omitted[:50])
+        omitted = ", ".join(code_span(shown(path)) for path in data.llm_omitted[:50])
         more = f" and {len(data.llm_omitted) - 50} more" if len(data.llm_omitted) > 50 else ""
-        lines += ["", f"Left out of the LLM review (token budget): {shown}{more}."]
+        lines += ["", f"Left out of the LLM review (token budget): {omitted}{more}."]
     return lines
 
 
