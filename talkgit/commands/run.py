@@ -216,7 +216,9 @@ def resume(
     """Carry on a stopped, interrupted or failed run; answered model calls are not paid again."""
     session = _session(directory, options, as_json, reporter, environ)
     repo = session.repo
-    with locked_run(repo, run_prefix or latest_run(repo), session.reporter.line) as stored:
+    with locked_run(
+        repo, latest_run(repo) if run_prefix is None else run_prefix, session.reporter.line
+    ) as stored:
         run_id = stored.record.run
         if stored.record.status == "done":
             raise UsageError(f"run {run_id} is already done: see `talkgit show {run_id}`")

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from talkgit import exit_codes
+from talkgit.cli import main
 from talkgit.commands.run import RunOptions, resume, run
 from talkgit.commands.show import runs, show
 from talkgit.engine.plan import PlanError
@@ -234,6 +235,20 @@ def test_json_output_and_runs_and_show(app: Path, tmp_path: Path) -> None:
     as_json = io.StringIO()
     show(app, None, as_json=True, out=as_json)
     assert json.loads(as_json.getvalue())["run"]["run"] == run_id
+
+
+@pytest.mark.parametrize("command", ["show", "resume", "finish", "discard"])
+def test_an_empty_run_id_is_a_usage_error(
+    app: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str
+) -> None:
+    model = scripted_model(tmp_path, {"planner": [GOOD_PLAN], "coder": [GOOD_EDIT]})
+    assert _run(app, model)[0] == exit_codes.OK
+    before = _refs(app)
+    capsys.readouterr()
+    assert main(["-C", str(app), command, ""]) == exit_codes.USAGE
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "the run id is empty" in err
+    assert _refs(app) == before
 
 
 def test_the_run_is_locked_before_its_refs_are_written(
