@@ -7,6 +7,7 @@ error handler: a TalkgitError becomes one line on stderr and its exit code.
 
 from __future__ import annotations
 
+import math
 import sys
 import traceback
 from collections.abc import Callable, Sequence
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING, Literal
 import click
 
 from talkgit import __version__, exit_codes
-from talkgit.errors import TalkgitError
+from talkgit.errors import TalkgitError, UsageError
 
 if TYPE_CHECKING:
     from talkgit.commands.run import RunOptions
@@ -90,14 +91,27 @@ def _run_options(
     interactive: bool,
 ) -> RunOptions:
     from talkgit.commands.run import RunOptions
+
+    seconds = None if timeout is None else _positive_duration(timeout)
+    budget = None if budget_usd is None else Decimal(str(budget_usd))
+    if budget is not None and not budget.is_finite():  # FloatRange lets nan and inf through
+        raise UsageError(f"--budget-usd: expected a finite amount like 0.50, got {budget_usd}")
+    return RunOptions(model, parallel, max_steps, budget, seconds, interactive)
+
+
+def _positive_duration(value: str) -> float:
+    """A --timeout: a duration that leaves time for something (not 0, nan or inf)."""
     from talkgit.config import parse_duration
 
     try:
-        seconds = parse_duration(timeout) if timeout is not None else None
+        seconds = parse_duration(value)
     except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="--timeout") from exc
-    budget = None if budget_usd is None else Decimal(str(budget_usd))
-    return RunOptions(model, parallel, max_steps, budget, seconds, interactive)
+        raise UsageError(f"--timeout: {exc}") from exc
+    if not 0 < seconds < math.inf:
+        raise UsageError(
+            f"--timeout: expected a duration above zero like 90s or 30m, got {value!r}"
+        )
+    return seconds
 
 
 RUN_OPTIONS = (
