@@ -89,6 +89,7 @@ def _run_options(
     budget_usd: float | None,
     timeout: str | None,
     interactive: bool,
+    max_tokens: int | None,
 ) -> RunOptions:
     from talkgit.commands.run import RunOptions
 
@@ -96,7 +97,7 @@ def _run_options(
     budget = None if budget_usd is None else Decimal(str(budget_usd))
     if budget is not None and not budget.is_finite():  # FloatRange lets nan and inf through
         raise UsageError(f"--budget-usd: expected a finite amount like 0.50, got {budget_usd}")
-    return RunOptions(model, parallel, max_steps, budget, seconds, interactive)
+    return RunOptions(model, parallel, max_steps, budget, seconds, interactive, max_tokens)
 
 
 def _positive_duration(value: str) -> float:
@@ -125,6 +126,9 @@ RUN_OPTIONS = (
     ),
     click.option(
         "--max-steps", type=click.IntRange(min=1), help="Stop after N step attempts (default 20)."
+    ),
+    click.option(
+        "--max-tokens", type=click.IntRange(min=1), help="Stop once model calls used N tokens."
     ),
     click.option(
         "--budget-usd", type=click.FloatRange(min=0), help="Stop once model cost reaches X USD."
@@ -169,6 +173,7 @@ def run(
     model: str | None,
     parallel: int | None,
     max_steps: int | None,
+    max_tokens: int | None,
     budget_usd: float | None,
     timeout: str | None,
     as_json: bool,
@@ -185,7 +190,7 @@ def run(
     """
     from talkgit.commands import run as command
 
-    options = _run_options(model, parallel, max_steps, budget_usd, timeout, interactive)
+    options = _run_options(model, parallel, max_steps, budget_usd, timeout, interactive, max_tokens)
     chosen = "dry-run" if dry_run else mode
     return command.run(obj.directory, task, options, mode=chosen, finish=finish, as_json=as_json)
 
@@ -200,6 +205,7 @@ def resume(
     model: str | None,
     parallel: int | None,
     max_steps: int | None,
+    max_tokens: int | None,
     budget_usd: float | None,
     timeout: str | None,
     as_json: bool,
@@ -208,12 +214,12 @@ def resume(
     """Carry on a stopped, interrupted or failed run (default: the latest).
 
     RUN may be any unique prefix of a run id. Budgets given here replace the run's own,
-    e.g. `--max-steps 40` lets a run that hit its step budget go on. The run keeps the
-    mode it was started in.
+    e.g. `--max-steps 40` lets a run that hit its step budget go on (a stopped run's
+    summary names the option and a value). The run keeps the mode it was started in.
     """
     from talkgit.commands import run as command
 
-    options = _run_options(model, parallel, max_steps, budget_usd, timeout, interactive)
+    options = _run_options(model, parallel, max_steps, budget_usd, timeout, interactive, max_tokens)
     return command.resume(obj.directory, run_id, options, as_json=as_json)
 
 

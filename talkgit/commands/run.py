@@ -23,6 +23,7 @@ from talkgit.config import (
 )
 from talkgit.engine.cache import LedgerCache
 from talkgit.engine.lock import RunLock
+from talkgit.engine.records import more_budget
 from talkgit.engine.report import Reporter, describe_plan, reporter_for
 from talkgit.engine.runner import Runner
 from talkgit.engine.runs import StoredRun, create_run, latest_run, locked_run, new_record
@@ -57,11 +58,13 @@ class RunOptions:
     budget_usd: Decimal | None = None
     timeout: float | None = None
     interactive: bool = False  # ask a person after planning and before each merge
+    max_tokens: int | None = None
 
     def overrides(self) -> dict[str, object]:
         values = {
             "parallel": self.parallel,
             "max_steps": self.max_steps,
+            "max_tokens": self.max_tokens,
             "budget_usd": self.budget_usd,
             "timeout": self.timeout,
         }
@@ -249,6 +252,7 @@ def _with_budgets(record: RunRecord, options: RunOptions) -> RunRecord:
             key: value
             for key, value in {
                 "max_steps": options.max_steps,
+                "max_tokens": options.max_tokens,
                 "budget_usd": options.budget_usd,
                 "timeout_s": options.timeout,
             }.items()
@@ -312,7 +316,8 @@ def summary(record: RunRecord) -> str:
         f"  details:  talkgit show {record.run}",
     ]
     if record.status != "done":
-        lines.append(f"  continue: talkgit resume {record.run}")
+        more = more_budget(record) if record.status == "stopped" else None
+        lines.append(f"  continue: talkgit resume {record.run}{' ' + more if more else ''}")
     elif record.mode == "strict":
         lines.append("  strict mode: the council approved each merge; you decide the rest")
         lines.append(f"  bring it in: talkgit finish {record.run}")

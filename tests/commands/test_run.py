@@ -156,6 +156,39 @@ def test_a_step_budget_stops_cleanly_and_resume_finishes_without_new_calls(
     assert "hello" in git(app, "show", f"{integration}:app.py")
 
 
+@pytest.mark.parametrize(
+    ("budget", "hint"),
+    [
+        (["--max-steps", "1"], "--max-steps 2"),
+        (["--budget-usd", "0"], "--budget-usd 0.10"),
+        (["--timeout", "0.001"], "--timeout 6m"),
+    ],
+)
+def test_the_resume_hint_after_a_budget_stop_lets_the_run_go_on(
+    app: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    budget: list[str],
+    hint: str,
+) -> None:
+    monkeypatch.setenv("TALKGIT_RUN_GATES", NO_GATES["TALKGIT_RUN_GATES"])
+    plan = plan_reply(("one", "coder", []), ("two", "coder", ["one"]))
+    second = edit("README.md", "# app\n", "# app\n\nGreets.\n")
+    model = scripted_model(tmp_path, {"planner": [plan], "coder": [GOOD_EDIT, second]})
+    code = main(["-C", str(app), "run", "--model", model, *budget, "fix the greeting"])
+    assert code == exit_codes.FAILURE
+    out = capsys.readouterr().out
+    (line,) = [line for line in out.splitlines() if "continue:" in line]
+    command = line.split("continue: ", 1)[1]
+    assert command == f"talkgit resume {_run_id(app)} {hint}"
+
+    code = main(["-C", str(app), *command.split()[1:], "--model", model])
+    assert code == exit_codes.OK, capsys.readouterr()
+    integration = f"talkgit/{_run_id(app)}/integration"
+    assert "Greets." in git(app, "show", f"{integration}:README.md")
+
+
 def _run_id(repo: Path) -> str:
     return git(repo, "for-each-ref", "--format=%(refname:lstrip=3)", "refs/talkgit/runs").strip()
 
