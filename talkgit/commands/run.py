@@ -168,7 +168,7 @@ def run(
     if session.settings.model_for("planner", options.model) is None:
         raise ModelError(NO_MODEL)
     labels = _model_labels(session.settings, session.agents, options)
-    record = new_record(session.repo, task, session.settings, labels)
+    record = new_record(session.repo, task, session.settings, labels, options.model)
     if mode == "dry-run":
         return _dry_run(session, record, as_json, out)
     record = record.model_copy(update={"mode": mode})
@@ -226,7 +226,8 @@ def resume(
         if stored.record.status == "done":
             raise UsageError(f"run {run_id} is already done: see `talkgit show {run_id}`")
         record = _with_budgets(stored.record, session.options)
-        runner = session.runner(stored.ledger, record, LedgerCache(stored.ledger))
+        started_with = _as_started(session, record)
+        runner = started_with.runner(stored.ledger, record, LedgerCache(stored.ledger))
         _restore(runner, stored)
         session.reporter.line(
             f"resuming run {run_id} ({stored.record.status}, {record.mode} mode): "
@@ -236,6 +237,16 @@ def resume(
         if stored.plan is None:
             _plan(runner)
         return _execute(runner, as_json, out) if runner.review_plan() else _stopped(runner, out)
+
+
+def _as_started(session: Session, record: RunRecord) -> Session:
+    """The session with the model and api_base the run was started with, where the command
+    line (or, for api_base, the configuration) does not name others."""
+    options = replace(session.options, model=session.options.model or record.model)
+    settings = session.settings
+    if settings.api_base is None and record.api_base is not None:
+        settings = settings.model_copy(update={"api_base": record.api_base})
+    return replace(session, options=options, settings=settings)
 
 
 def _restore(runner: Runner, stored: StoredRun) -> None:

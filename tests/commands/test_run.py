@@ -2,6 +2,11 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -17,6 +22,7 @@ from talkgit.errors import ModelError, UsageError
 from talkgit.git.ledger import Ledger
 from talkgit.git.repo import GitRepo
 from tests.support.gitrepo import fsck, git, make_repo, user_state
+from tests.support.openai_server import Delay, OpenAIServer, RecordedRequest
 from tests.support.scripts import NO_GATES, edit, plan_reply, scripted_model
 
 FILES = {"app.py": "def greet():\n    return 'helo'\n", "README.md": "# app\n"}
@@ -183,7 +189,7 @@ def test_the_resume_hint_after_a_budget_stop_lets_the_run_go_on(
     command = line.split("continue: ", 1)[1]
     assert command == f"talkgit resume {_run_id(app)} {hint}"
 
-    code = main(["-C", str(app), *command.split()[1:], "--model", model])
+    code = main(["-C", str(app), *command.split()[1:]])
     assert code == exit_codes.OK, capsys.readouterr()
     integration = f"talkgit/{_run_id(app)}/integration"
     assert "Greets." in git(app, "show", f"{integration}:README.md")
@@ -303,3 +309,38 @@ def test_the_run_is_locked_before_its_refs_are_written(
     code, _, progress = _run(app, model)
     assert code == exit_codes.OK, progress
     assert locked_at_creation == [True]
+
+
+def _planner_or_coder(request: RecordedRequest) -> str:
+    return GOOD_PLAN if "planner of talkgit" in str(request.messages[0]["content"]) else GOOD_EDIT
+
+
+def test_a_run_killed_while_planning_resumes_with_what_it_was_started_with(
+    app: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("TALKGIT_MODEL", "TALKGIT_API_BASE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("TALKGIT_RUN_GATES", NO_GATES["TALKGIT_RUN_GATES"])
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-killed-planning")
+    model = "openai/gpt-4o-mini"
+    # The planner's first answer is slow: the run is killed while it waits for it.
+    with OpenAIServer([Delay(3.0, GOOD_PLAN)], fallback=_planner_or_coder) as server:
+        env = {**os.environ, "TALKGIT_API_BASE": server.base_url}
+        command = ["run", "--model", model, "--max-steps", "7", "--mode", "auto", "fix it"]
+        proc = subprocess.Popen([sys.executable, "-m", "talkgit", *command], cwd=app, env=env)
+        deadline = time.monotonic() + 60
+        while server.calls < 1:
+            assert proc.poll() is None and time.monotonic() < deadline, "no planner call came"
+            time.sleep(0.01)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        ledger = f"refs/talkgit/runs/{_run_id(app)}"
+        assert json.loads(git(app, "show", f"{ledger}:run.json"))["status"] == "planning"
+
+        # No --model and no TALKGIT_API_BASE: the run remembers both.
+        assert main(["-C", str(app), "resume"]) == exit_codes.OK, capsys.readouterr().err
+        assert server.calls == 3  # the killed planner call, its repeat, the coder's
+    record = json.loads(git(app, "show", f"{ledger}:run.json"))
+    assert (record["status"], record["mode"], record["model"]) == ("done", "auto", model)
+    assert record["budgets"]["max_steps"] == 7
+    assert "hello" in git(app, "show", f"talkgit/{_run_id(app)}/integration:app.py")
