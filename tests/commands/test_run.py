@@ -344,3 +344,43 @@ def test_a_run_killed_while_planning_resumes_with_what_it_was_started_with(
     assert (record["status"], record["mode"], record["model"]) == ("done", "auto", model)
     assert record["budgets"]["max_steps"] == 7
     assert "hello" in git(app, "show", f"talkgit/{_run_id(app)}/integration:app.py")
+
+
+def _new_file(path: str, text: str) -> str:
+    return edit(path, "", text)
+
+
+@pytest.mark.parametrize(
+    ("replies", "refusal"),
+    [
+        # One reply makes newdir both a file and a directory: refused whole, then redone.
+        (
+            [
+                _new_file("newdir/inner.txt", "inner\n") + _new_file("newdir", "outer\n"),
+                _new_file("newdir/inner.txt", "inner\n") + GOOD_EDIT,
+            ],
+            "blocks 1 and 2: 'newdir' cannot be both a file and the directory",
+        ),
+        # A later reply makes a file where an earlier one made a directory.
+        (
+            [
+                _new_file("newdir/inner.txt", "inner\n") + edit("app.py", "nowhere\n", "x\n"),
+                _new_file("newdir", "outer\n") + GOOD_EDIT,
+                GOOD_EDIT,
+            ],
+            "path 'newdir' is a directory, not a file",
+        ),
+    ],
+)
+def test_a_path_that_would_be_a_file_and_a_directory_is_sent_back_to_the_model(
+    app: Path, tmp_path: Path, replies: list[object], refusal: str
+) -> None:
+    model = scripted_model(tmp_path, {"planner": [GOOD_PLAN], "coder": replies})
+    code, _, progress = _run(app, model)
+    assert code == exit_codes.OK, progress
+    run_id = _run_id(app)
+    transcript = json.loads(git(app, "show", f"refs/talkgit/runs/{run_id}:transcripts/01-fix.json"))
+    assert any(refusal in m["content"] for m in transcript if m["role"] == "user")
+    files = git(app, "ls-tree", "-r", "--name-only", f"talkgit/{run_id}/integration").split()
+    assert sorted(files) == ["README.md", "app.py", "newdir/inner.txt"]
+    assert "hello" in git(app, "show", f"talkgit/{run_id}/integration:app.py")
