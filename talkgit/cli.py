@@ -7,6 +7,7 @@ error handler: a TalkgitError becomes one line on stderr and its exit code.
 
 from __future__ import annotations
 
+import math
 import sys
 import traceback
 from collections.abc import Callable, Sequence
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING, Literal
 import click
 
 from talkgit import __version__, exit_codes
-from talkgit.errors import TalkgitError
+from talkgit.errors import TalkgitError, UsageError
 
 if TYPE_CHECKING:
     from talkgit.commands.run import RunOptions
@@ -88,16 +89,30 @@ def _run_options(
     budget_usd: float | None,
     timeout: str | None,
     interactive: bool,
+    max_tokens: int | None,
 ) -> RunOptions:
     from talkgit.commands.run import RunOptions
+
+    seconds = None if timeout is None else _positive_duration(timeout)
+    budget = None if budget_usd is None else Decimal(str(budget_usd))
+    if budget is not None and not budget.is_finite():  # FloatRange lets nan and inf through
+        raise UsageError(f"--budget-usd: expected a finite amount like 0.50, got {budget_usd}")
+    return RunOptions(model, parallel, max_steps, budget, seconds, interactive, max_tokens)
+
+
+def _positive_duration(value: str) -> float:
+    """A --timeout: a duration that leaves time for something (not 0, nan or inf)."""
     from talkgit.config import parse_duration
 
     try:
-        seconds = parse_duration(timeout) if timeout is not None else None
+        seconds = parse_duration(value)
     except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="--timeout") from exc
-    budget = None if budget_usd is None else Decimal(str(budget_usd))
-    return RunOptions(model, parallel, max_steps, budget, seconds, interactive)
+        raise UsageError(f"--timeout: {exc}") from exc
+    if not 0 < seconds < math.inf:
+        raise UsageError(
+            f"--timeout: expected a duration above zero like 90s or 30m, got {value!r}"
+        )
+    return seconds
 
 
 RUN_OPTIONS = (
@@ -111,6 +126,9 @@ RUN_OPTIONS = (
     ),
     click.option(
         "--max-steps", type=click.IntRange(min=1), help="Stop after N step attempts (default 20)."
+    ),
+    click.option(
+        "--max-tokens", type=click.IntRange(min=1), help="Stop once model calls used N tokens."
     ),
     click.option(
         "--budget-usd", type=click.FloatRange(min=0), help="Stop once model cost reaches X USD."
@@ -155,6 +173,7 @@ def run(
     model: str | None,
     parallel: int | None,
     max_steps: int | None,
+    max_tokens: int | None,
     budget_usd: float | None,
     timeout: str | None,
     as_json: bool,
@@ -171,7 +190,7 @@ def run(
     """
     from talkgit.commands import run as command
 
-    options = _run_options(model, parallel, max_steps, budget_usd, timeout, interactive)
+    options = _run_options(model, parallel, max_steps, budget_usd, timeout, interactive, max_tokens)
     chosen = "dry-run" if dry_run else mode
     return command.run(obj.directory, task, options, mode=chosen, finish=finish, as_json=as_json)
 
@@ -186,6 +205,7 @@ def resume(
     model: str | None,
     parallel: int | None,
     max_steps: int | None,
+    max_tokens: int | None,
     budget_usd: float | None,
     timeout: str | None,
     as_json: bool,
@@ -194,12 +214,12 @@ def resume(
     """Carry on a stopped, interrupted or failed run (default: the latest).
 
     RUN may be any unique prefix of a run id. Budgets given here replace the run's own,
-    e.g. `--max-steps 40` lets a run that hit its step budget go on. The run keeps the
-    mode it was started in.
+    e.g. `--max-steps 40` lets a run that hit its step budget go on (a stopped run's
+    summary names the option and a value). The run keeps the mode it was started in.
     """
     from talkgit.commands import run as command
 
-    options = _run_options(model, parallel, max_steps, budget_usd, timeout, interactive)
+    options = _run_options(model, parallel, max_steps, budget_usd, timeout, interactive, max_tokens)
     return command.resume(obj.directory, run_id, options, as_json=as_json)
 
 

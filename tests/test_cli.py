@@ -11,6 +11,7 @@ import pytest
 
 from talkgit import exit_codes
 from talkgit.cli import main
+from tests.support.gitrepo import git
 
 
 def test_help_lists_the_commands(capsys: pytest.CaptureFixture[str]) -> None:
@@ -99,3 +100,25 @@ def test_run_options_reach_the_command(
 def test_a_bad_duration_is_a_usage_error(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["-C", str(repo), "run", "--timeout", "soon", "x"]) == exit_codes.USAGE
     assert "--timeout" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [
+        ("--budget-usd", "nan"),
+        ("--budget-usd", "inf"),
+        ("--timeout", "0"),
+        ("--timeout", "0s"),
+        ("--timeout", "inf"),
+        ("--timeout", "nan"),
+    ],
+)
+@pytest.mark.parametrize("command", ["run", "resume"])
+def test_a_budget_that_is_no_budget_is_a_usage_error(
+    repo: Path, capsys: pytest.CaptureFixture[str], command: str, option: str, value: str
+) -> None:
+    argv = ["-C", str(repo), command, option, value] + (["x"] if command == "run" else [])
+    assert main(argv) == exit_codes.USAGE
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith(f"talkgit: error: {option}: ")
+    assert git(repo, "for-each-ref", "refs/talkgit") == ""

@@ -114,10 +114,16 @@ class Overlay:
     def entry(self, path: str) -> Entry | None:
         change = self._changes.get(path)
         if change is None:
+            if self._has_files_under(path):  # a directory an earlier reply made
+                return Entry(EntryKind.DIRECTORY)
             return self.base.entry(path)
         if change.data is None:
             return None
         return Entry(EntryKind.EXECUTABLE if change.executable else EntryKind.FILE, change.data)
+
+    def _has_files_under(self, path: str) -> bool:
+        inside = f"{path}/"
+        return any(p.startswith(inside) and c.data is not None for p, c in self._changes.items())
 
     def record(self, changes: tuple[FileChange, ...]) -> None:
         self._changes.update((change.path, change) for change in changes)

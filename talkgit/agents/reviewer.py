@@ -93,7 +93,7 @@ def skip_reason(model: str | None, environ: Mapping[str, str]) -> str | None:
     if not slash or not name:
         return f"name the provider in {model!r} (e.g. openai/{model}) so its key can be found"
     variable = key_variable(provider)
-    if not environ.get(variable):
+    if not environ.get(variable, "").strip():
         return f"{variable} is not set"
     return None
 

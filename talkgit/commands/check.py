@@ -131,7 +131,10 @@ def judge_change(
 
 def _emit(text: str, output: Path | None, out: TextIO | None, code: int) -> int:
     if output is not None:
-        output.write_text(text)
+        try:
+            output.write_text(text)
+        except OSError as exc:  # a missing directory, no permission: the -o value is wrong
+            raise UsageError(f"cannot write {output}: {exc.strerror}") from exc
     else:
         (out or sys.stdout).write(text)
     return code

@@ -214,9 +214,10 @@ def _is_commit(repo: GitRepo, sha: str) -> bool:
 
 
 def _is_unborn(directory: Path) -> bool:
-    inside = git("rev-parse", "--git-dir", cwd=directory, check=False)
+    """A repository with a working tree and no commit yet; an empty bare one is no such case."""
+    bare = git("rev-parse", "--is-bare-repository", cwd=directory, check=False)
     head = git("rev-parse", "--verify", "--quiet", "HEAD", cwd=directory, check=False)
-    return inside.returncode == 0 and head.returncode != 0
+    return bare.returncode == 0 and bare.stdout.strip() == "false" and head.returncode != 0
 
 
 def _git(repo: GitRepo, *args: str) -> str | None:

@@ -40,6 +40,7 @@ def hooks_directory(directory: Path) -> Path:
         raise RepositoryError(f"not a git repository: {directory}")
     found = git(
         "rev-parse",
+        "--is-bare-repository",
         "--git-path",
         "hooks",
         cwd=directory,
@@ -48,7 +49,10 @@ def hooks_directory(directory: Path) -> Path:
     )
     if found.returncode != 0:
         raise RepositoryError(f"not a git repository: {directory}")
-    return (directory / found.stdout.strip()).resolve()
+    bare, hooks = found.stdout.splitlines()
+    if bare == "true":  # nothing is ever committed there, so the hooks would never run
+        raise RepositoryError(f"bare repository at {directory}: hooks need a working tree")
+    return (directory / hooks.strip()).resolve()
 
 
 def install(directory: Path, *, force: bool = False, out: TextIO | None = None) -> int:

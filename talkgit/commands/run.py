@@ -23,6 +23,7 @@ from talkgit.config import (
 )
 from talkgit.engine.cache import LedgerCache
 from talkgit.engine.lock import RunLock
+from talkgit.engine.records import more_budget
 from talkgit.engine.report import Reporter, describe_plan, reporter_for
 from talkgit.engine.runner import Runner
 from talkgit.engine.runs import StoredRun, create_run, latest_run, locked_run, new_record
@@ -57,11 +58,13 @@ class RunOptions:
     budget_usd: Decimal | None = None
     timeout: float | None = None
     interactive: bool = False  # ask a person after planning and before each merge
+    max_tokens: int | None = None
 
     def overrides(self) -> dict[str, object]:
         values = {
             "parallel": self.parallel,
             "max_steps": self.max_steps,
+            "max_tokens": self.max_tokens,
             "budget_usd": self.budget_usd,
             "timeout": self.timeout,
         }
@@ -165,7 +168,7 @@ def run(
     if session.settings.model_for("planner", options.model) is None:
         raise ModelError(NO_MODEL)
     labels = _model_labels(session.settings, session.agents, options)
-    record = new_record(session.repo, task, session.settings, labels)
+    record = new_record(session.repo, task, session.settings, labels, options.model)
     if mode == "dry-run":
         return _dry_run(session, record, as_json, out)
     record = record.model_copy(update={"mode": mode})
@@ -216,12 +219,15 @@ def resume(
     """Carry on a stopped, interrupted or failed run; answered model calls are not paid again."""
     session = _session(directory, options, as_json, reporter, environ)
     repo = session.repo
-    with locked_run(repo, run_prefix or latest_run(repo), session.reporter.line) as stored:
+    with locked_run(
+        repo, latest_run(repo) if run_prefix is None else run_prefix, session.reporter.line
+    ) as stored:
         run_id = stored.record.run
         if stored.record.status == "done":
             raise UsageError(f"run {run_id} is already done: see `talkgit show {run_id}`")
         record = _with_budgets(stored.record, session.options)
-        runner = session.runner(stored.ledger, record, LedgerCache(stored.ledger))
+        started_with = _as_started(session, record)
+        runner = started_with.runner(stored.ledger, record, LedgerCache(stored.ledger))
         _restore(runner, stored)
         session.reporter.line(
             f"resuming run {run_id} ({stored.record.status}, {record.mode} mode): "
@@ -231,6 +237,16 @@ def resume(
         if stored.plan is None:
             _plan(runner)
         return _execute(runner, as_json, out) if runner.review_plan() else _stopped(runner, out)
+
+
+def _as_started(session: Session, record: RunRecord) -> Session:
+    """The session with the model and api_base the run was started with, where the command
+    line (or, for api_base, the configuration) does not name others."""
+    options = replace(session.options, model=session.options.model or record.model)
+    settings = session.settings
+    if settings.api_base is None and record.api_base is not None:
+        settings = settings.model_copy(update={"api_base": record.api_base})
+    return replace(session, options=options, settings=settings)
 
 
 def _restore(runner: Runner, stored: StoredRun) -> None:
@@ -247,6 +263,7 @@ def _with_budgets(record: RunRecord, options: RunOptions) -> RunRecord:
             key: value
             for key, value in {
                 "max_steps": options.max_steps,
+                "max_tokens": options.max_tokens,
                 "budget_usd": options.budget_usd,
                 "timeout_s": options.timeout,
             }.items()
@@ -310,7 +327,8 @@ def summary(record: RunRecord) -> str:
         f"  details:  talkgit show {record.run}",
     ]
     if record.status != "done":
-        lines.append(f"  continue: talkgit resume {record.run}")
+        more = more_budget(record) if record.status == "stopped" else None
+        lines.append(f"  continue: talkgit resume {record.run}{' ' + more if more else ''}")
     elif record.mode == "strict":
         lines.append("  strict mode: the council approved each merge; you decide the rest")
         lines.append(f"  bring it in: talkgit finish {record.run}")

@@ -46,7 +46,7 @@ def show(
 ) -> int:
     out = out or sys.stdout
     repo = GitRepo.discover(directory)
-    stored = open_run(repo, run_prefix or latest_run(repo))
+    stored = open_run(repo, latest_run(repo) if run_prefix is None else run_prefix)
     redact = redactor()  # a ledger written before redaction, or a key learnt since
     if as_json:
         document = run_as_dict(stored.record, stored.plan, stored.attempts)

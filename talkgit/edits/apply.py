@@ -51,6 +51,7 @@ def apply_edits(
     so an unsafe reply changes nothing. A block that does not match is reported, not raised.
     """
     checked = [_checked(index, edit, tree) for index, edit in enumerate(edits, 1)]
+    _refuse_file_and_directory(checked)
     files = _Files(tree)
     outcomes = [
         _outcome(index, edit, files, fuzzy_threshold) for index, edit in enumerate(checked, 1)
@@ -74,6 +75,30 @@ def _checked(index: int, edit: Edit, tree: TreeView) -> Edit:
     except EditError as exc:
         raise type(exc)(f"block {index}: {exc}") from exc
     return edit
+
+
+def _refuse_file_and_directory(edits: Sequence[Edit]) -> None:
+    """EditError when one block writes a file where another puts a directory.
+
+    A git tree holds one or the other: writing both would lose one block's edit silently.
+    (check_path already refuses a clash with the tree the blocks apply to.)
+    """
+    written: dict[str, int] = {}
+    for index, edit in enumerate(edits, 1):
+        path = edit.new_path if isinstance(edit, UnifiedDiff) else edit.path
+        if path is not None:
+            written.setdefault(path, index)
+    for path, index in written.items():
+        parts = path.split("/")
+        for depth in range(1, len(parts)):
+            prefix = "/".join(parts[:depth])
+            if prefix in written:
+                first, second = sorted((written[prefix], index))
+                raise EditError(
+                    f"blocks {first} and {second}: {prefix!r} cannot be both a file "
+                    f"and the directory of {path!r}; a path is one or the other, so give "
+                    "one of them another name"
+                )
 
 
 def _outcome(index: int, edit: Edit, files: _Files, threshold: float) -> BlockOutcome:

@@ -5,10 +5,11 @@ Pure functions over the run's records; the runner decides when, these decide wha
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal
-from typing import TYPE_CHECKING
+from decimal import ROUND_CEILING, Decimal
+from typing import TYPE_CHECKING, Literal
 
 from talkgit.agents.base import StepOutcome
 from talkgit.engine.plan import PlanStep
@@ -105,19 +106,62 @@ def step_note(
     )
 
 
+Budget = Literal["steps", "tokens", "cost", "time"]
+# What a resume hint adds at least, so that a budget of zero (or nearly) still lets a run on.
+MORE_USD_AT_LEAST = Decimal("0.10")
+MORE_SECONDS_AT_LEAST = 300.0
+
+
+def exhausted_budget(record: RunRecord, elapsed: float) -> Budget | None:
+    """The budget the run has used up, or None while all have room."""
+    budgets, usage = record.budgets, record.usage
+    if record.attempts >= budgets.max_steps:
+        return "steps"
+    if budgets.max_tokens is not None and _tokens(usage) >= budgets.max_tokens:
+        return "tokens"
+    if budgets.budget_usd is not None and usage.cost >= budgets.budget_usd:
+        return "cost"
+    return "time" if elapsed >= budgets.timeout_s else None
+
+
 def budget_reached(record: RunRecord, elapsed: float) -> str | None:
     """Which budget the run has used up, in words, or None while all have room."""
     budgets, usage = record.budgets, record.usage
-    if record.attempts >= budgets.max_steps:
-        return f"step budget reached ({budgets.max_steps} attempts)"
-    tokens = usage.input_tokens + usage.output_tokens
-    if budgets.max_tokens is not None and tokens >= budgets.max_tokens:
-        return f"token budget reached ({tokens} of {budgets.max_tokens})"
-    if budgets.budget_usd is not None and usage.cost >= budgets.budget_usd:
-        return f"cost budget reached (${usage.cost} of ${budgets.budget_usd})"
-    if elapsed >= budgets.timeout_s:
-        return f"time budget reached ({budgets.timeout_s:g} s)"
+    match exhausted_budget(record, elapsed):
+        case "steps":
+            return f"step budget reached ({budgets.max_steps} attempts)"
+        case "tokens":
+            return f"token budget reached ({_tokens(usage)} of {budgets.max_tokens})"
+        case "cost":
+            return f"cost budget reached (${usage.cost} of ${budgets.budget_usd})"
+        case "time":
+            return f"time budget reached ({budgets.timeout_s:g} s)"
     return None
+
+
+def more_budget(record: RunRecord) -> str | None:
+    """The `resume` option that lets a run stopped on a budget go on, e.g. ``--max-steps 40``.
+
+    It gives as much again as the run was given, counted from what it has spent: resuming
+    with the old budget would stop again at once.
+    """
+    budgets, usage = record.budgets, record.usage
+    match exhausted_budget(record, record.elapsed_s):
+        case "steps":
+            return f"--max-steps {record.attempts + budgets.max_steps}"
+        case "tokens":
+            return f"--max-tokens {_tokens(usage) + (budgets.max_tokens or 0)}"
+        case "cost":
+            more = max(budgets.budget_usd or Decimal(0), MORE_USD_AT_LEAST)
+            return f"--budget-usd {(usage.cost + more).quantize(Decimal('0.01'), ROUND_CEILING)}"
+        case "time":
+            more_s = max(budgets.timeout_s, MORE_SECONDS_AT_LEAST)
+            return f"--timeout {math.ceil((record.elapsed_s + more_s) / 60)}m"
+    return None
+
+
+def _tokens(usage: UsageRecord) -> int:
+    return usage.input_tokens + usage.output_tokens
 
 
 def commit_message(job: Job, outcome: StepOutcome) -> str:

@@ -45,9 +45,14 @@ def budgets_from(settings: Settings) -> Budgets:
 
 
 def new_record(
-    repo: GitRepo, task: str, settings: Settings, models: dict[str, str | None]
+    repo: GitRepo,
+    task: str,
+    settings: Settings,
+    models: dict[str, str | None],
+    model: str | None = None,
 ) -> RunRecord:
-    """A fresh run record (not yet stored): id, task, base commit, budgets."""
+    """A fresh run record (not yet stored): id, task, base commit, budgets, and ``model``
+    (the --model given, if any) and the api_base a resume needs to carry on."""
     created = now()
     return RunRecord(
         run=new_run_id(list_runs(repo)),
@@ -56,6 +61,8 @@ def new_record(
         created=created,
         updated=created,
         models=models,
+        model=model,
+        api_base=settings.api_base,
         parallel=settings.parallel,
         budgets=budgets_from(settings),
     )

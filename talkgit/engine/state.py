@@ -50,6 +50,11 @@ class RunRecord(_State):
     reason: str = ""
     mode: RunMode = "auto"  # strict: the reviewer council must approve every merge
     models: dict[str, str | None] = Field(default_factory=dict)  # agent -> model
+    # What the run was started with, so that `resume` carries on with it wherever the run
+    # stopped, planning included: the --model given (None: each agent's configured one)
+    # and the api_base in effect.
+    model: str | None = None
+    api_base: str | None = None
     parallel: int = 1
     budgets: Budgets
     usage: UsageRecord = UsageRecord()

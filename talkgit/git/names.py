@@ -43,6 +43,10 @@ def check_step_id(step_id: str) -> str:
 
 def resolve_run_id(prefix: str, known: Iterable[str]) -> str:
     """The one known run id starting with ``prefix``; an unknown or ambiguous prefix is an error."""
+    if not prefix:  # every id starts with "": it would pick a run nobody named
+        raise UsageError(
+            "the run id is empty: give a run id or a prefix of one (see `talkgit runs`)"
+        )
     matches = sorted(run for run in known if run.startswith(prefix))
     if not matches:
         raise NotFoundError(f"no run matches {prefix!r} (see `talkgit runs`)")

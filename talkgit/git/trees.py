@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import pygit2
 
-from talkgit.errors import EditError, RepositoryError
+from talkgit.errors import EditError
 from talkgit.git.fsck import change_problem
 from talkgit.git.repo import GitRepo, translate_git_errors
 
@@ -62,11 +62,13 @@ def write_tree(
 def _plan_insert(plan: _Plan, parts: list[str], entry: tuple[pygit2.Oid, int] | None) -> None:
     head, *rest = parts
     if not rest:
+        if isinstance(plan.get(head), dict):  # keeping one would drop the other's changes
+            raise EditError(f"the change writes both a file and a directory at {head!r}")
         plan[head] = entry
         return
     sub = plan.setdefault(head, {})
     if not isinstance(sub, dict):
-        raise RepositoryError(f"change set writes both a file and a directory at {head}")
+        raise EditError(f"the change writes both a file and a directory at {head!r}")
     _plan_insert(sub, rest, entry)
 
 
@@ -74,12 +76,15 @@ def _write_level(repo: GitRepo, tree: pygit2.Tree | None, plan: _Plan) -> pygit2
     raw = repo.objects
     entries: dict[str, tuple[pygit2.Oid, int] | None] = {}
     for name, action in plan.items():
+        existing = _entry(tree, name)
         if isinstance(action, dict):
-            existing = _entry(tree, name)
-            subtree = existing if isinstance(existing, pygit2.Tree) else None
-            sub_id = _write_level(repo, subtree, action)
+            if existing is not None and not isinstance(existing, pygit2.Tree):
+                raise EditError(f"the change puts files under {name!r}, which is a file")
+            sub_id = _write_level(repo, existing, action)
             entries[name] = None if sub_id is None else (sub_id, MODE_TREE)
         else:
+            if action is not None and isinstance(existing, pygit2.Tree):
+                raise EditError(f"the change writes a file at {name!r}, which is a directory")
             entries[name] = action
     spliced = _spliced(tree, entries)
     if spliced is not None:

@@ -231,7 +231,11 @@ class LLM:
         except Exception:
             raise unknown_model(model) from None
         variable = key_variable(str(provider))
-        api_key = self._environ.get(variable) or None
+        api_key = self._environ.get(variable, "").strip() or None
+        if api_key is None and variable in self._environ:
+            # litellm counts a set variable as a key, and the provider's refusal of an
+            # empty one looks like an outage worth retrying: it is a missing key.
+            raise missing_key(model, variable, empty=True)
         missing = [
             name
             for name in litellm.validate_environment(

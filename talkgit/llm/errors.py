@@ -226,8 +226,10 @@ def translate(fault: ProviderFault, call: CallContext, retries: int) -> ModelErr
     return ModelError(messages[fault.kind])
 
 
-def missing_key(model: str, variable: str) -> ModelError:
-    """No key was found for a provider that needs one."""
+def missing_key(model: str, variable: str, *, empty: bool = False) -> ModelError:
+    """No key was found for a provider that needs one (``empty``: its variable is blank)."""
+    if empty:
+        return ModelError(f"{model}: {variable} is set but empty; set it to your API key")
     return ModelError(f"{model}: no API key found; set {variable}")
 
 

@@ -11,6 +11,7 @@ import jsonschema  # type: ignore[import-untyped]
 import pytest
 
 from talkgit import exit_codes
+from talkgit.cli import main
 from talkgit.commands.check import check
 from talkgit.errors import UsageError
 from tests.support.gitrepo import commit_file, git, make_repo, user_state
@@ -269,3 +270,14 @@ def test_mypy_checks_only_what_the_projects_own_mypy_checks(tmp_path: Path) -> N
     assert code == exit_codes.FAILURE
     assert "tests/type_check/typing_app.py:4" in text and "no-untyped-def" in text
     assert "tests/test_app.py" not in text
+
+
+def test_an_output_file_that_cannot_be_written_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = make_repo(tmp_path / "repo")
+    target = tmp_path / "missing" / "d" / "out.txt"
+    assert main(["-C", str(repo), "check", "-o", str(target)]) == exit_codes.USAGE
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"cannot write {target}" in err
+    assert "Traceback" not in err

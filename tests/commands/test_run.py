@@ -2,11 +2,17 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
 
 from talkgit import exit_codes
+from talkgit.cli import main
 from talkgit.commands.run import RunOptions, resume, run
 from talkgit.commands.show import runs, show
 from talkgit.engine.plan import PlanError
@@ -16,6 +22,7 @@ from talkgit.errors import ModelError, UsageError
 from talkgit.git.ledger import Ledger
 from talkgit.git.repo import GitRepo
 from tests.support.gitrepo import fsck, git, make_repo, user_state
+from tests.support.openai_server import Delay, OpenAIServer, RecordedRequest
 from tests.support.scripts import NO_GATES, edit, plan_reply, scripted_model
 
 FILES = {"app.py": "def greet():\n    return 'helo'\n", "README.md": "# app\n"}
@@ -155,6 +162,39 @@ def test_a_step_budget_stops_cleanly_and_resume_finishes_without_new_calls(
     assert "hello" in git(app, "show", f"{integration}:app.py")
 
 
+@pytest.mark.parametrize(
+    ("budget", "hint"),
+    [
+        (["--max-steps", "1"], "--max-steps 2"),
+        (["--budget-usd", "0"], "--budget-usd 0.10"),
+        (["--timeout", "0.001"], "--timeout 6m"),
+    ],
+)
+def test_the_resume_hint_after_a_budget_stop_lets_the_run_go_on(
+    app: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    budget: list[str],
+    hint: str,
+) -> None:
+    monkeypatch.setenv("TALKGIT_RUN_GATES", NO_GATES["TALKGIT_RUN_GATES"])
+    plan = plan_reply(("one", "coder", []), ("two", "coder", ["one"]))
+    second = edit("README.md", "# app\n", "# app\n\nGreets.\n")
+    model = scripted_model(tmp_path, {"planner": [plan], "coder": [GOOD_EDIT, second]})
+    code = main(["-C", str(app), "run", "--model", model, *budget, "fix the greeting"])
+    assert code == exit_codes.FAILURE
+    out = capsys.readouterr().out
+    (line,) = [line for line in out.splitlines() if "continue:" in line]
+    command = line.split("continue: ", 1)[1]
+    assert command == f"talkgit resume {_run_id(app)} {hint}"
+
+    code = main(["-C", str(app), *command.split()[1:]])
+    assert code == exit_codes.OK, capsys.readouterr()
+    integration = f"talkgit/{_run_id(app)}/integration"
+    assert "Greets." in git(app, "show", f"{integration}:README.md")
+
+
 def _run_id(repo: Path) -> str:
     return git(repo, "for-each-ref", "--format=%(refname:lstrip=3)", "refs/talkgit/runs").strip()
 
@@ -236,6 +276,20 @@ def test_json_output_and_runs_and_show(app: Path, tmp_path: Path) -> None:
     assert json.loads(as_json.getvalue())["run"]["run"] == run_id
 
 
+@pytest.mark.parametrize("command", ["show", "resume", "finish", "discard"])
+def test_an_empty_run_id_is_a_usage_error(
+    app: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str
+) -> None:
+    model = scripted_model(tmp_path, {"planner": [GOOD_PLAN], "coder": [GOOD_EDIT]})
+    assert _run(app, model)[0] == exit_codes.OK
+    before = _refs(app)
+    capsys.readouterr()
+    assert main(["-C", str(app), command, ""]) == exit_codes.USAGE
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "the run id is empty" in err
+    assert _refs(app) == before
+
+
 def test_the_run_is_locked_before_its_refs_are_written(
     app: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -255,3 +309,78 @@ def test_the_run_is_locked_before_its_refs_are_written(
     code, _, progress = _run(app, model)
     assert code == exit_codes.OK, progress
     assert locked_at_creation == [True]
+
+
+def _planner_or_coder(request: RecordedRequest) -> str:
+    return GOOD_PLAN if "planner of talkgit" in str(request.messages[0]["content"]) else GOOD_EDIT
+
+
+def test_a_run_killed_while_planning_resumes_with_what_it_was_started_with(
+    app: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("TALKGIT_MODEL", "TALKGIT_API_BASE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("TALKGIT_RUN_GATES", NO_GATES["TALKGIT_RUN_GATES"])
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-killed-planning")
+    model = "openai/gpt-4o-mini"
+    # The planner's first answer is slow: the run is killed while it waits for it.
+    with OpenAIServer([Delay(3.0, GOOD_PLAN)], fallback=_planner_or_coder) as server:
+        env = {**os.environ, "TALKGIT_API_BASE": server.base_url}
+        command = ["run", "--model", model, "--max-steps", "7", "--mode", "auto", "fix it"]
+        proc = subprocess.Popen([sys.executable, "-m", "talkgit", *command], cwd=app, env=env)
+        deadline = time.monotonic() + 60
+        while server.calls < 1:
+            assert proc.poll() is None and time.monotonic() < deadline, "no planner call came"
+            time.sleep(0.01)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        ledger = f"refs/talkgit/runs/{_run_id(app)}"
+        assert json.loads(git(app, "show", f"{ledger}:run.json"))["status"] == "planning"
+
+        # No --model and no TALKGIT_API_BASE: the run remembers both.
+        assert main(["-C", str(app), "resume"]) == exit_codes.OK, capsys.readouterr().err
+        assert server.calls == 3  # the killed planner call, its repeat, the coder's
+    record = json.loads(git(app, "show", f"{ledger}:run.json"))
+    assert (record["status"], record["mode"], record["model"]) == ("done", "auto", model)
+    assert record["budgets"]["max_steps"] == 7
+    assert "hello" in git(app, "show", f"talkgit/{_run_id(app)}/integration:app.py")
+
+
+def _new_file(path: str, text: str) -> str:
+    return edit(path, "", text)
+
+
+@pytest.mark.parametrize(
+    ("replies", "refusal"),
+    [
+        # One reply makes newdir both a file and a directory: refused whole, then redone.
+        (
+            [
+                _new_file("newdir/inner.txt", "inner\n") + _new_file("newdir", "outer\n"),
+                _new_file("newdir/inner.txt", "inner\n") + GOOD_EDIT,
+            ],
+            "blocks 1 and 2: 'newdir' cannot be both a file and the directory",
+        ),
+        # A later reply makes a file where an earlier one made a directory.
+        (
+            [
+                _new_file("newdir/inner.txt", "inner\n") + edit("app.py", "nowhere\n", "x\n"),
+                _new_file("newdir", "outer\n") + GOOD_EDIT,
+                GOOD_EDIT,
+            ],
+            "path 'newdir' is a directory, not a file",
+        ),
+    ],
+)
+def test_a_path_that_would_be_a_file_and_a_directory_is_sent_back_to_the_model(
+    app: Path, tmp_path: Path, replies: list[object], refusal: str
+) -> None:
+    model = scripted_model(tmp_path, {"planner": [GOOD_PLAN], "coder": replies})
+    code, _, progress = _run(app, model)
+    assert code == exit_codes.OK, progress
+    run_id = _run_id(app)
+    transcript = json.loads(git(app, "show", f"refs/talkgit/runs/{run_id}:transcripts/01-fix.json"))
+    assert any(refusal in m["content"] for m in transcript if m["role"] == "user")
+    files = git(app, "ls-tree", "-r", "--name-only", f"talkgit/{run_id}/integration").split()
+    assert sorted(files) == ["README.md", "app.py", "newdir/inner.txt"]
+    assert "hello" in git(app, "show", f"talkgit/{run_id}/integration:app.py")

@@ -21,6 +21,7 @@ from talkgit.edits.model import (
 )
 from talkgit.edits.parse import parse_edits
 from talkgit.edits.paths import BinaryFileError, UnsafePathError
+from talkgit.errors import EditError
 from tests.edits import DictTree
 
 MODULE = (
@@ -516,3 +517,43 @@ def test_explain_fences_suggestions_longer_than_the_fences_they_contain():
     edit = SearchReplace("README.md", "Run:\n```\nmake chekc all\n", "x\n")
     report = apply_edits([edit], DictTree(files), fuzzy_threshold=0.95).explain()
     assert "\n````\nRun:\n```\nmake check\n" in report
+
+
+# -- a path is a file or a directory, never both
+
+_FILE_THEN_DIRECTORY = (
+    "newdir/inner.txt\n<<<<<<< SEARCH\n=======\ninner\n>>>>>>> REPLACE\n\n"
+    "newdir\n<<<<<<< SEARCH\n=======\nouter\n>>>>>>> REPLACE\n"
+)
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+def test_a_reply_making_a_path_both_a_file_and_a_directory_is_refused(reverse):
+    edits = parse_edits(_FILE_THEN_DIRECTORY)
+    edits = edits[::-1] if reverse else edits
+
+    with pytest.raises(EditError) as caught:
+        apply_edits(edits, DictTree({"README.md": b"# r\n"}))
+
+    message = str(caught.value)
+    assert message.startswith("blocks 1 and 2: 'newdir' cannot be both a file and the directory")
+    assert "'newdir/inner.txt'" in message
+
+
+def test_a_rename_onto_a_directory_of_another_block_is_refused():
+    rename = UnifiedDiff("a.txt", "lib", (Hunk("a\n", "a\n", 1),))
+    created = WholeFile("lib/new.py", "X = 1\n")
+
+    with pytest.raises(EditError, match=r"'lib' cannot be both a file and the directory"):
+        apply_edits([rename, created], DictTree({"a.txt": b"a\n"}))
+
+
+@pytest.mark.parametrize(
+    ("path", "reason"),
+    [("pkg", "is a directory, not a file"), ("app.py/inner.py", "which is a file")],
+)
+def test_a_clash_with_the_tree_is_refused(path, reason):
+    tree = DictTree({"app.py": b"X = 1\n", "pkg/mod.py": b"Y = 2\n"})
+
+    with pytest.raises(UnsafePathError, match=reason):
+        apply_edits([WholeFile(path, "Z = 3\n")], tree)

@@ -7,6 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from talkgit.edits.model import FileChange
+from talkgit.errors import EditError
 from talkgit.git.repo import GitRepo
 from talkgit.git.trees import create_commit
 from tests.support.gitrepo import fsck, git, make_repo, user_state
@@ -147,3 +148,28 @@ def test_every_tree_is_the_one_git_makes(
     assert _tree_of(repo, sha) == _git_write_tree(path, base, changes)
     assert git(path, "rev-parse", f"{sha}^{{tree}}").strip() == _tree_of(repo, sha)
     fsck(path)
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        (
+            [FileChange("newdir/inner.txt", b"in\n"), FileChange("newdir", b"out\n")],
+            "both a file and a directory at 'newdir'",
+        ),
+        (
+            [FileChange("newdir", b"out\n"), FileChange("newdir/inner.txt", b"in\n")],
+            "both a file and a directory at 'newdir'",
+        ),
+        ([FileChange("a.txt/inner.txt", b"in\n")], "puts files under 'a.txt', which is a file"),
+        ([FileChange("dir", b"flat\n")], "writes a file at 'dir', which is a directory"),
+    ],
+)
+def test_a_path_that_would_be_both_a_file_and_a_directory_is_refused(
+    tmp_path: Path, changes: list[FileChange], message: str
+) -> None:
+    path = make_repo(tmp_path / "r", {"a.txt": "a\n", "dir/b.txt": "b\n"})
+    repo = GitRepo.discover(path)
+    with pytest.raises(EditError, match=message):
+        create_commit(repo, base=repo.head(), changes=changes, message="step\n")
+    assert git(path, "ls-tree", "-r", "--name-only", "HEAD").split() == ["a.txt", "dir/b.txt"]

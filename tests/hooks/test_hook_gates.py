@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from talkgit import exit_codes
+from talkgit.cli import main
 from talkgit.commands.check import NOTHING_TO_CHECK
 from talkgit.commands.hook_gates import (
     PushRange,
@@ -231,3 +232,17 @@ def test_pre_commits_range_comes_from_its_environment(legacy: Path) -> None:
 def test_without_pre_commit_the_refs_must_come_on_stdin(legacy: Path) -> None:
     with pytest.raises(UsageError, match="reads the refs being pushed on stdin"):
         _pushed(legacy, None)
+
+
+@pytest.mark.parametrize("with_commit", [False, True])
+def test_check_staged_in_a_bare_repository_is_a_repository_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], with_commit: bool
+) -> None:
+    bare = tmp_path / "bare.git"
+    if with_commit:
+        git(tmp_path, "clone", "-q", "--bare", str(make_repo(tmp_path / "work")), str(bare))
+    else:
+        git(tmp_path, "init", "-q", "--bare", str(bare))
+    assert main(["-C", str(bare), "check-staged"]) == exit_codes.REPOSITORY
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "bare repository" in err

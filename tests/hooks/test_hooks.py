@@ -175,3 +175,14 @@ def test_the_command_line(fresh: Path, tmp_path: Path, capsys: pytest.CaptureFix
     assert err.startswith("talkgit: error: hooks that are not talkgit's") and err.count("\n") == 1
     assert main(["-C", str(fresh), "hooks", "uninstall"]) == exit_codes.OK
     assert main(["-C", str(tmp_path / "nowhere"), "hooks", "install"]) == exit_codes.REPOSITORY
+
+
+def test_install_in_a_bare_repository_is_a_repository_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    git(tmp_path, "init", "-q", "--bare", "bare.git")
+    bare = tmp_path / "bare.git"
+    assert main(["-C", str(bare), "hooks", "install"]) == exit_codes.REPOSITORY
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "bare repository" in err
+    assert not (bare / "hooks" / "pre-commit").exists()

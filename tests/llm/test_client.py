@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import random
 import socket
+import subprocess
+import sys
 import threading
 import time
 from decimal import Decimal
@@ -14,11 +17,13 @@ from pathlib import Path
 
 import pytest
 
+from talkgit import exit_codes
 from talkgit.errors import ModelError
 from talkgit.llm import LLM, CallPolicy, DirectoryCache, MemoryCache, Message
 from talkgit.llm import Reply as LLMReply
 from talkgit.llm.cache import request_key, sha256_text
 from tests.llm.conftest import FAKE_KEY, HELLO, MODEL
+from tests.support.gitrepo import make_repo
 from tests.support.openai_server import Delay, Fault, Malformed, OpenAIServer, Reply, error_body
 
 
@@ -483,3 +488,36 @@ def test_a_dropped_connection_is_retried_and_reported_as_broken(sleeps):
     assert str(caught.value).startswith(f"{MODEL}: the connection to {base} broke after 1 retry (")
     assert "disconnected" in str(caught.value).lower()
     assert len(sleeps) == 1
+
+
+@pytest.mark.parametrize("blank", ["", "  "])
+def test_an_empty_key_is_a_missing_key_at_once(llm, openai_server, sleeps, monkeypatch, blank):
+    monkeypatch.setenv("OPENAI_API_KEY", blank)
+
+    with pytest.raises(ModelError) as caught:
+        ask(llm, openai_server)
+
+    assert str(caught.value) == f"{MODEL}: OPENAI_API_KEY is set but empty; set it to your API key"
+    assert openai_server.calls == 0 and sleeps == []
+
+
+def test_an_empty_key_stops_a_run_at_once_in_one_line(openai_server, tmp_path, monkeypatch):
+    repo = make_repo(tmp_path / "repo")
+    env = {**os.environ, "OPENAI_API_KEY": "", "TALKGIT_API_BASE": openai_server.base_url}
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-m", "talkgit", "run", "--model", MODEL, "fix it"],
+        cwd=repo,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == exit_codes.MODEL, done.stderr
+    assert time.monotonic() - started < 15  # no retries: they waited 18 s
+    (error,) = [line for line in done.stderr.splitlines() if "error" in line]
+    assert (
+        error == f"talkgit: error: {MODEL}: OPENAI_API_KEY is set but empty; set it to your API key"
+    )
+    assert "Traceback" not in done.stderr
+    assert openai_server.calls == 0
