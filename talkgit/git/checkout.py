@@ -265,7 +265,7 @@ def _put_file(repo: GitRepo, path: str, entry: pygit2.Object | None) -> None:
     if target.is_dir() and not target.is_symlink():
         target.rmdir()  # an empty folder left by a removal; a full one is an error
     target.parent.mkdir(parents=True, exist_ok=True)
-    draft = target.with_name(f".{target.name[:32]}.talkgit-{os.getpid()}.tmp")
+    draft = _draft(target, os.getpid())
     try:
         if entry.filemode == pygit2.enums.FileMode.LINK:
             draft.symlink_to(os.fsdecode(data))
@@ -276,6 +276,11 @@ def _put_file(repo: GitRepo, path: str, entry: pygit2.Object | None) -> None:
     except BaseException:
         draft.unlink(missing_ok=True)
         raise
+
+
+def _draft(target: Path, pid: int) -> Path:
+    """Where process ``pid`` writes ``target`` before renaming it into place."""
+    return target.with_name(f".{target.name[:32]}.talkgit-{pid}.tmp")
 
 
 def _holds(target: Path, data: bytes, mode: int) -> bool:
@@ -318,6 +323,8 @@ def repair_finishes(repo: GitRepo, say: Callable[[str], object]) -> None:
     """
     for record in abandoned(repo):
         _clear_locks_of(repo, record)
+        for path in record.paths:  # the one file it was writing when it died
+            _draft(repo.workdir / path, record.pid).unlink(missing_ok=True)
         tip = repo.ref_target(record.branch)
         name, run = short_branch(record.branch), record.run
         if head_branch(repo) != record.branch or tip not in (record.old, record.new):
