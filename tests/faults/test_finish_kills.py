@@ -12,9 +12,12 @@ when tried again.
 from __future__ import annotations
 
 import io
+import json
 import os
+import resource
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -30,6 +33,7 @@ from talkgit.commands.finish import finish, load_finished
 from talkgit.commands.run import RunOptions, run
 from talkgit.commands.show import runs
 from talkgit.engine.report import PlainReporter
+from talkgit.git.intent import FinishIntent
 from talkgit.git.ledger import Ledger
 from talkgit.git.repo import GitRepo
 from tests.support.gitrepo import fsck, git, make_repo
@@ -37,8 +41,11 @@ from tests.support.scripts import NO_GATES, edit, plan_reply, scripted_model
 
 ADDED = 200
 PLAN = plan_reply(("many", "coder", []), files={"many": ["app.py"]})
-REPLY = edit("app.py", "X = 1\n", "X = 2\n") + "".join(
-    edit(f"pkg{i % 10}/mod{i}.py", "", f"VALUE = {i}\n" * 20) for i in range(ADDED)
+BIG = "big.txt"  # larger than the file-size limit the full-disk test sets
+REPLY = (
+    edit("app.py", "X = 1\n", "X = 2\n")
+    + edit(BIG, "", "0123456789abcdef\n" * 6000)
+    + "".join(edit(f"pkg{i % 10}/mod{i}.py", "", f"VALUE = {i}\n" * 20) for i in range(ADDED))
 )
 MINE = "mine.txt"  # the user's untracked file: it must survive every kill as it was
 BEFORE_LOCK = (0.0, 0.15)  # kills timed from the start, before the run's lock is taken
@@ -167,3 +174,72 @@ def test_a_killed_finish_is_all_before_or_all_after(
         f"{sum(o.state == 'before' for o in outcomes)} undone, "
         f"{sum(o.state == 'after' for o in outcomes)} done"
     )
+
+
+def test_a_dead_finishs_lock_is_taken_over_and_its_git_locks_cleared(
+    template: tuple[Path, str], tmp_path: Path
+) -> None:
+    repo, run_id = _copy(template, tmp_path / "app"), template[1]
+    old = git(repo, "rev-parse", "main").strip()
+    dead = subprocess.Popen([sys.executable, "-c", ""])
+    dead.wait()
+    private = repo / ".git" / "talkgit"
+    (private / "locks").mkdir(parents=True, exist_ok=True)
+    (private / "locks" / f"{run_id}.lock").write_text(
+        json.dumps({"pid": dead.pid, "host": socket.gethostname()})
+    )
+    # What that process had written when it died: its record, and git's locks on the
+    # branch and the index, a few seconds old.
+    record = FinishIntent(
+        run=run_id,
+        workdir=str(repo),
+        branch="refs/heads/main",
+        old=old,
+        new=git(repo, "rev-parse", f"talkgit/{run_id}/integration").strip(),
+        paths=(),
+        pid=dead.pid,
+        host=socket.gethostname(),
+    )
+    (private / "finish").mkdir()
+    (private / "finish" / f"{run_id}.json").write_text(record.model_dump_json())
+    for lock in (repo / ".git" / "refs" / "heads" / "main.lock", repo / ".git" / "index.lock"):
+        lock.write_text(old + "\n")
+        os.utime(lock, (time.time() - 5, time.time() - 5))
+    out = io.StringIO()
+    assert finish(repo, run_id, out=out) == exit_codes.OK
+    lines = out.getvalue().splitlines()
+    assert lines[0] == f"taking over run {run_id} from process {dead.pid}, which is gone"
+    assert lines[1].startswith(f"talkgit: undid the interrupted finish of run {run_id}")
+    assert lines[2].startswith(f"finished run {run_id} into main")
+    assert _state(repo, old, git(repo, "rev-parse", "main").strip()) == "after"
+    assert not list(private.glob("finish/*")) and not list(private.glob("locks/*"))
+
+
+def _small_files() -> None:
+    """A disk too small for the run's big file: writing it fails as a full disk would."""
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # EFBIG for the writer, not a signal
+    resource.setrlimit(resource.RLIMIT_FSIZE, (64 * 1024, 64 * 1024))
+
+
+def test_a_full_disk_leaves_no_debris_and_a_retry_succeeds(
+    template: tuple[Path, str], tmp_path: Path
+) -> None:
+    repo, run_id = _copy(template, tmp_path / "app"), template[1]
+    old = git(repo, "rev-parse", "main").strip()
+    failed = subprocess.run(
+        [sys.executable, "-m", "talkgit", "finish", run_id],
+        cwd=repo,
+        env={**os.environ, **NO_GATES},
+        capture_output=True,
+        text=True,
+        check=False,
+        preexec_fn=_small_files,
+    )
+    assert failed.returncode != 0
+    assert "cannot write the working tree" in failed.stderr, failed.stderr
+    assert len(failed.stderr.strip().splitlines()) == 1
+    assert _state(repo, old, "") == "before"
+    assert not list((repo / ".git" / "talkgit").glob("finish/*"))
+    assert finish(repo, run_id, out=io.StringIO()) == exit_codes.OK
+    assert _state(repo, old, git(repo, "rev-parse", "main").strip()) == "after"
+    fsck(repo)
