@@ -216,6 +216,8 @@ def put_paths(repo: GitRepo, commit: str, paths: Sequence[str]) -> None:
     a path old or new, never truncated; the index is written whole (its lock, then a
     rename) after the files, then its file stats are refreshed.
     """
+    if not paths:
+        return
     with repo.lock, translate_git_errors("cannot read the finish commit"):
         tree = repo.commit(commit).tree
         entries = {path: _entry(tree, path) for path in paths}
@@ -232,8 +234,7 @@ def put_paths(repo: GitRepo, commit: str, paths: Sequence[str]) -> None:
             else:
                 index.add(pygit2.IndexEntry(path, entry.id, entry.filemode))
         index.write()
-    if entries:
-        _git(repo.workdir, "update-index", "-q", "--refresh", check=False)
+    _git(repo.workdir, "update-index", "-q", "--refresh", check=False)
 
 
 def _write_checkout(repo: GitRepo, commit: str, paths: Sequence[str]) -> None:
@@ -327,17 +328,15 @@ def repair_finishes(repo: GitRepo, say: Callable[[str], object]) -> None:
             _draft(repo.workdir / path, record.pid).unlink(missing_ok=True)
         tip = repo.ref_target(record.branch)
         name, run = short_branch(record.branch), record.run
-        if head_branch(repo) != record.branch or tip not in (record.old, record.new):
+        switched = bool(record.paths) and head_branch(repo) != record.branch
+        if switched or tip not in (record.old, record.new):
             say(f"talkgit: a finish of run {run} was interrupted; {name} has moved since: left it")
         elif tip == record.new:
             put_paths(repo, record.new, record.paths)
             say(f"talkgit: completed the interrupted finish of run {run} into {name} ({tip[:10]})")
         else:
             put_paths(repo, record.old, record.paths)
-            say(
-                f"talkgit: undid the interrupted finish of run {run}: {name}, the index and "
-                f"the working tree are at {tip[:10]} as before"
-            )
+            say(f"talkgit: undid the interrupted finish of run {run}: {name} is back at {tip[:10]}")
         record.end(repo)
 
 
