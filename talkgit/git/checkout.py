@@ -123,6 +123,8 @@ def advance_branch(
     paths = changed_paths(repo, old, new) if here else ()
     if here:
         _refuse_overlap(repo, branch, paths)
+    with repo.lock:  # the index is about to name the new commit's blobs: on disk first
+        repo.publish_objects()
     record = FinishIntent.begin(repo, run=run, branch=branch, old=old, new=new, paths=paths)
     try:
         _write_checkout(repo, new, paths)
