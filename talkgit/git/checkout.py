@@ -255,6 +255,9 @@ def _entry(tree: pygit2.Tree, path: str) -> pygit2.Object | None:
 
 def _put_file(repo: GitRepo, path: str, entry: pygit2.Object | None) -> None:
     target = repo.workdir / path
+    if any((repo.workdir / folder).is_symlink() for folder in Path(path).parents[:-1]):
+        # git's checkout never writes through a symlinked folder; nor does finish.
+        raise TalkgitError(f"{path} lies under a symbolic link in the working tree")
     if entry is None or entry.filemode == pygit2.enums.FileMode.COMMIT:
         if target.is_symlink() or target.is_file():
             target.unlink()
