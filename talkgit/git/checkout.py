@@ -7,7 +7,8 @@ follow it for the paths the commit changes and for no others, the way ``git chec
 carries local changes across a branch switch; a path the user has touched (modified,
 staged, untracked or ignored) that the commit would change is refused before anything
 moves. A branch checked out in another worktree is refused too: moving it would make that
-checkout look edited.
+checkout look edited. Files are renamed into place, the branch moves last, and an intent
+record (``talkgit.git.intent``) lets the next command complete or undo a finish that died.
 """
 
 from __future__ import annotations
