@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import sysconfig
@@ -246,3 +247,19 @@ def without_secrets(environ: Mapping[str, str] | None = None) -> dict[str, str]:
     """The environment for code talkgit did not write (tests, tools): no keys to leak."""
     source = os.environ if environ is None else environ
     return {k: v for k, v in source.items() if not is_secret_name(k)}
+
+
+def holder_alive(holder: dict[str, object]) -> bool:
+    """Is a lock's holder (its ``pid`` and ``host``) running? Another host's is assumed to be."""
+    pid = holder.get("pid")
+    if not isinstance(pid, int):
+        return False  # an unreadable lock: its writer died while writing it
+    if holder.get("host") != socket.gethostname():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -21,7 +21,7 @@ from talkgit import exit_codes
 from talkgit.engine.runs import StoredRun, locked_run
 from talkgit.engine.state import FINISHED_STATUSES, AttemptRecord, RunRecord, now
 from talkgit.errors import NotFoundError, TalkgitError, UsageError
-from talkgit.git.checkout import advance_branch, finish_commit, head_branch
+from talkgit.git.checkout import advance_branch, finish_commit, head_branch, repair_finishes
 from talkgit.git.ledger import Ledger
 from talkgit.git.merge import MergeConflict
 from talkgit.git.names import (
@@ -79,7 +79,9 @@ def finish(
     """Bring run ``run_prefix`` into ``into`` (default: the branch HEAD is on)."""
     out = out or sys.stdout
     repo = GitRepo.discover(directory)
-    with locked_run(repo, run_prefix, lambda line: out.write(line + "\n")) as stored:
+    say = lambda line: out.write(line + "\n")  # noqa: E731
+    with locked_run(repo, run_prefix, say) as stored:
+        repair_finishes(repo, say)
         _require_done(stored.record)
         target, old = _target_branch(repo, into)
         integration = _integration_head(repo, stored.record.run)
@@ -158,7 +160,7 @@ def _publish(repo: GitRepo, stored: StoredRun, entry: Finished, old: str) -> int
         {FINISHED_FILE: _FINISHES.dump_json(finishes, indent=2) + b"\n"},
         message=f"talkgit: finished into {short_branch(entry.branch)}",
     )
-    updated = advance_branch(repo, tx, entry.branch, old=old, new=entry.commit)
+    updated = advance_branch(repo, tx, entry.branch, old=old, new=entry.commit, run=record.run)
     stored.ledger.tip = tip
     return updated
 

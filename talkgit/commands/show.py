@@ -11,6 +11,7 @@ from talkgit import exit_codes
 from talkgit.engine.plan import Plan
 from talkgit.engine.runs import latest_run, open_run
 from talkgit.engine.state import AttemptRecord, RunRecord
+from talkgit.git.checkout import repair_finishes
 from talkgit.git.ledger import list_runs
 from talkgit.git.names import integration_branch, short_branch
 from talkgit.git.repo import GitRepo
@@ -19,7 +20,7 @@ from talkgit.redaction import redactor
 
 def runs(directory: Path, *, as_json: bool = False, out: TextIO | None = None) -> int:
     out = out or sys.stdout
-    repo = GitRepo.discover(directory)
+    repo = _opened(directory)
     records = sorted(
         (open_run(repo, run_id).record for run_id in list_runs(repo)),
         key=lambda record: record.created,
@@ -45,7 +46,7 @@ def show(
     directory: Path, run_prefix: str | None, *, as_json: bool = False, out: TextIO | None = None
 ) -> int:
     out = out or sys.stdout
-    repo = GitRepo.discover(directory)
+    repo = _opened(directory)
     stored = open_run(repo, latest_run(repo) if run_prefix is None else run_prefix)
     redact = redactor()  # a ledger written before redaction, or a key learnt since
     if as_json:
@@ -54,6 +55,14 @@ def show(
     else:
         out.write(redact(describe(stored.record, stored.plan, stored.attempts)))
     return exit_codes.OK
+
+
+def _opened(directory: Path) -> GitRepo:
+    """The repository, with a killed `talkgit finish` repaired first (said on stderr: stdout
+    may be JSON)."""
+    repo = GitRepo.discover(directory)
+    repair_finishes(repo, lambda line: sys.stderr.write(line + "\n"))
+    return repo
 
 
 def run_as_dict(

@@ -13,6 +13,7 @@ from talkgit.errors import ConcurrentUpdateError
 from talkgit.git.names import LEDGER_PREFIX, RUN_NOTES_REF, STEP_NOTES_REF, run_branches_prefix
 from talkgit.git.repo import GitRepo
 from talkgit.git.transaction import clear_stale_locks
+from talkgit.proc import holder_alive
 
 # A lock on a shared ref (the notes) older than this, when a run's driver died, is no live
 # writer's: they hold ref locks for milliseconds. The run's own refs have no other writer.
@@ -48,7 +49,7 @@ class RunLock:
         if self._create():
             return
         holder = _read(self.path)
-        if _alive(holder):
+        if holder_alive(holder):
             raise ConcurrentUpdateError(
                 f"run {self.run_id} is being driven by process {holder.get('pid')} "
                 f"on {holder.get('host')}; wait for it, or stop it first"
@@ -96,19 +97,3 @@ def _read(path: Path) -> dict[str, object]:
     except (OSError, ValueError):
         return {}
     return value if isinstance(value, dict) else {}
-
-
-def _alive(holder: dict[str, object]) -> bool:
-    """Is the lock's holder running? Another host's process is assumed to be."""
-    pid = holder.get("pid")
-    if not isinstance(pid, int):
-        return False  # an unreadable lock: its writer died while writing it
-    if holder.get("host") != socket.gethostname():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

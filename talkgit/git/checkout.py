@@ -7,28 +7,33 @@ follow it for the paths the commit changes and for no others, the way ``git chec
 carries local changes across a branch switch; a path the user has touched (modified,
 staged, untracked or ignored) that the commit would change is refused before anything
 moves. A branch checked out in another worktree is refused too: moving it would make that
-checkout look edited.
+checkout look edited. Files are renamed into place, the branch moves last, and an intent
+record (``talkgit.git.intent``) lets the next command complete or undo a finish that died.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import os
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 import pygit2
 
 from talkgit.errors import TalkgitError, UsageError
 from talkgit.git.command import git
+from talkgit.git.intent import FinishIntent, abandoned
 from talkgit.git.merge import MergeConflict, check_merge
-from talkgit.git.names import short_branch
+from talkgit.git.names import LEDGER_PREFIX, RUN_NOTES_REF, short_branch
 from talkgit.git.repo import GitRepo, translate_git_errors
-from talkgit.git.transaction import Transaction
+from talkgit.git.transaction import Transaction, clear_stale_lock, clear_stale_locks
 from talkgit.git.trees import commit_tree
 from talkgit.proc import environ_without
 
 # Hooks export these; they would point our git commands at another index or tree.
 _GIT_LOCATION_VARIABLES = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_PREFIX")
 _SHOWN_PATHS = 10
+# git and talkgit hold a lock for milliseconds: one this old, of a dead finish, is its own.
+STALE_LOCK_S = 2.0
 
 
 class CheckoutConflict(TalkgitError):
@@ -103,26 +108,32 @@ def _conflict_path(conflict: tuple[pygit2.IndexEntry | None, ...]) -> str:
     return next(str(entry.path) for entry in conflict if entry is not None)
 
 
-def advance_branch(repo: GitRepo, tx: Transaction, branch: str, *, old: str, new: str) -> int:
+def advance_branch(
+    repo: GitRepo, tx: Transaction, branch: str, *, old: str, new: str, run: str
+) -> int:
     """Move ``branch`` from ``old`` to ``new`` by committing ``tx``, with what it already holds.
 
     When ``branch`` is checked out here, the index and working tree are brought to ``new``
     for the paths that differ, and the user's other changes stay exactly as they were;
     returns how many paths were updated (0 when the branch is not checked out here).
+    An intent record (``talkgit.git.intent``) lives from before the first write to after
+    the branch moved, so a process killed half-way is repaired by the next command.
     """
     here = _checked_out_here(repo, branch)
     tx.set_ref(branch, new, expected=old)
-    if not here:
-        tx.commit()
-        return 0
-    paths = changed_paths(repo, old, new)
-    _refuse_overlap(repo, branch, paths)
-    _update_checkout(repo, old, new)
+    paths = changed_paths(repo, old, new) if here else ()
+    if here:
+        _refuse_overlap(repo, branch, paths)
+    with repo.lock:  # the index is about to name the new commit's blobs: on disk first
+        repo.publish_objects()
+    record = FinishIntent.begin(repo, run=run, branch=branch, old=old, new=new, paths=paths)
     try:
+        _write_checkout(repo, new, paths)
         tx.commit()
-    except BaseException as exc:  # a lost CAS, or Ctrl-C: the branch did not move
-        _put_back(repo, new, old, exc)
+    except BaseException as exc:  # a lost CAS, a full disk, or Ctrl-C: the branch did not move
+        _put_back(repo, record, exc)
         raise
+    record.end(repo)
     return len(paths)
 
 
@@ -200,26 +211,145 @@ def _refuse_overlap(repo: GitRepo, branch: str, changed: tuple[str, ...]) -> Non
         raise CheckoutConflict(branch, touched)
 
 
-def _update_checkout(repo: GitRepo, old: str, new: str) -> None:
-    """Carry the index and working tree from ``old`` to ``new`` as ``git checkout`` would.
+def put_paths(repo: GitRepo, commit: str, paths: Sequence[str]) -> None:
+    """Make ``paths`` in the working tree and the index what they are in ``commit``.
 
-    ``read-tree -m -u`` with two trees changes only the paths that differ and refuses,
-    before writing anything, if one of them holds local changes; it trusts the index's
-    file stats, so they are refreshed first (else a merely touched file counts as changed).
+    Only for paths that held no local change: what is there is replaced. Every file is
+    written under a temporary name and renamed into place, so a full disk or a kill leaves
+    a path old or new, never truncated; the index is written whole (its lock, then a
+    rename) after the files, then its file stats are refreshed.
     """
+    if not paths:
+        return
+    with repo.lock, translate_git_errors("cannot read the finish commit"):
+        tree = repo.commit(commit).tree
+        entries = {path: _entry(tree, path) for path in paths}
+    # Removals first: a path may turn from a file into a folder, or back.
+    for path, entry in sorted(entries.items(), key=lambda item: item[1] is not None):
+        _put_file(repo, path, entry)
+    with repo.lock, translate_git_errors("cannot update the index"):
+        index = repo.raw.index
+        index.read(force=True)
+        for path, entry in entries.items():
+            if entry is None:
+                if path in index:
+                    index.remove(path)
+            else:
+                index.add(pygit2.IndexEntry(path, entry.id, entry.filemode))
+        index.write()
     _git(repo.workdir, "update-index", "-q", "--refresh", check=False)
-    _git(repo.workdir, "read-tree", "-m", "-u", old, new)
 
 
-def _put_back(repo: GitRepo, new: str, old: str, cause: BaseException) -> None:
-    """The branch did not move: return the checkout to ``old``, or say how to."""
+def _write_checkout(repo: GitRepo, commit: str, paths: Sequence[str]) -> None:
     try:
-        _update_checkout(repo, new, old)
-    except TalkgitError as exc:
+        put_paths(repo, commit, paths)
+    except OSError as exc:
+        raise TalkgitError(f"cannot write the working tree: {exc.strerror or exc}") from exc
+
+
+def _entry(tree: pygit2.Tree, path: str) -> pygit2.Object | None:
+    try:
+        return tree[path]
+    except KeyError:
+        return None
+
+
+def _put_file(repo: GitRepo, path: str, entry: pygit2.Object | None) -> None:
+    target = repo.workdir / path
+    if any((repo.workdir / folder).is_symlink() for folder in Path(path).parents[:-1]):
+        # git's checkout never writes through a symlinked folder; nor does finish.
+        raise TalkgitError(f"{path} lies under a symbolic link in the working tree")
+    if entry is None or entry.filemode == pygit2.enums.FileMode.COMMIT:
+        if target.is_symlink() or target.is_file():
+            target.unlink()
+        _prune_empty_parents(repo.workdir, target.parent)
+        if entry is not None:  # a submodule: git checks out an empty folder for it
+            target.mkdir(parents=True, exist_ok=True)
+        return
+    data = repo.raw[entry.id].read_raw()
+    if _holds(target, data, entry.filemode):
+        return
+    if target.is_dir() and not target.is_symlink():
+        target.rmdir()  # an empty folder left by a removal; a full one is an error
+    target.parent.mkdir(parents=True, exist_ok=True)
+    draft = _draft(target, os.getpid())
+    try:
+        if entry.filemode == pygit2.enums.FileMode.LINK:
+            draft.symlink_to(os.fsdecode(data))
+        else:
+            draft.write_bytes(data)
+            draft.chmod(0o755 if entry.filemode == pygit2.enums.FileMode.BLOB_EXECUTABLE else 0o644)
+        draft.replace(target)
+    except BaseException:
+        draft.unlink(missing_ok=True)
+        raise
+
+
+def _draft(target: Path, pid: int) -> Path:
+    """Where process ``pid`` writes ``target`` before renaming it into place."""
+    return target.with_name(f".{target.name[:32]}.talkgit-{pid}.tmp")
+
+
+def _holds(target: Path, data: bytes, mode: int) -> bool:
+    """Whether ``target`` already is that blob, so that a repair writes nothing."""
+    if mode == pygit2.enums.FileMode.LINK:
+        return target.is_symlink() and os.fsencode(target.readlink()) == data
+    if target.is_symlink() or not target.is_file():
+        return False
+    executable = bool(target.stat().st_mode & 0o100)
+    return executable == (mode == pygit2.enums.FileMode.BLOB_EXECUTABLE) and (
+        target.read_bytes() == data
+    )
+
+
+def _prune_empty_parents(workdir: Path, folder: Path) -> None:
+    while folder != workdir and folder.is_dir() and not any(folder.iterdir()):
+        folder.rmdir()
+        folder = folder.parent
+
+
+def _put_back(repo: GitRepo, record: FinishIntent, cause: BaseException) -> None:
+    """The branch did not move: return the checkout to the old commit, or leave it to repair."""
+    try:
+        put_paths(repo, record.old, record.paths)
+    except (OSError, TalkgitError) as exc:
         raise TalkgitError(
             f"{cause}; the working tree could not be put back ({exc}): "
-            f"run `git read-tree -m -u {new} {old}`"
+            "the next talkgit command will put it back"
         ) from cause
+    record.end(repo)
+
+
+def repair_finishes(repo: GitRepo, say: Callable[[str], object]) -> None:
+    """Put right what a killed `talkgit finish` left half-done here, saying so in one line.
+
+    Its intent record says what it was doing. The branch moved last, so where the branch
+    points decides: at the new commit, the finish is completed (paths not yet written are
+    written); at the old one, it is undone (paths already written are put back). The git
+    locks the dead process held on the branch, the run's refs and the index are removed.
+    """
+    for record in abandoned(repo):
+        _clear_locks_of(repo, record)
+        for path in record.paths:  # the one file it was writing when it died
+            _draft(repo.workdir / path, record.pid).unlink(missing_ok=True)
+        tip = repo.ref_target(record.branch)
+        name, run = short_branch(record.branch), record.run
+        switched = bool(record.paths) and head_branch(repo) != record.branch
+        if switched or tip not in (record.old, record.new):
+            say(f"talkgit: a finish of run {run} was interrupted; {name} has moved since: left it")
+        elif tip == record.new:
+            put_paths(repo, record.new, record.paths)
+            say(f"talkgit: completed the interrupted finish of run {run} into {name} ({tip[:10]})")
+        else:
+            put_paths(repo, record.old, record.paths)
+            say(f"talkgit: undid the interrupted finish of run {run}: {name} is back at {tip[:10]}")
+        record.end(repo)
+
+
+def _clear_locks_of(repo: GitRepo, record: FinishIntent) -> None:
+    refs = [record.branch, RUN_NOTES_REF, f"{LEDGER_PREFIX}{record.run}"]
+    clear_stale_locks(repo, refs, STALE_LOCK_S)
+    clear_stale_lock(Path(repo.raw.path) / "index.lock", STALE_LOCK_S)
 
 
 def _git(workdir: Path, *args: str, check: bool = True) -> str:

@@ -121,15 +121,17 @@ def clear_stale_locks(repo: GitRepo, refs: Iterable[str], older_than_s: float) -
     go within milliseconds: it is waited for until it goes or reaches that age (0: removed
     at once, for refs no other process writes).
     """
-    freed = []
-    for ref in refs:
-        lock = repo.common_dir / f"{ref}.lock"
-        while (age := _age(lock)) is not None and age < older_than_s:
-            time.sleep(min(LOCK_POLL_S, older_than_s - age))
-        if age is not None:
-            lock.unlink(missing_ok=True)
-            freed.append(ref)
-    return freed
+    return [ref for ref in refs if clear_stale_lock(repo.common_dir / f"{ref}.lock", older_than_s)]
+
+
+def clear_stale_lock(lock: Path, older_than_s: float) -> bool:
+    """``clear_stale_locks`` for one lock file of any kind (``index.lock`` too)."""
+    while (age := _age(lock)) is not None and age < older_than_s:
+        time.sleep(min(LOCK_POLL_S, older_than_s - age))
+    if age is None:
+        return False
+    lock.unlink(missing_ok=True)
+    return True
 
 
 def _age(path: Path) -> float | None:

@@ -179,7 +179,7 @@ def test_overlap_is_path_prefix_by_whole_segments(dirty: list[str], changed: lis
 
 def _advance(repo: Path, branch: str, old: str, new: str, tx: Transaction | None = None) -> int:
     opened = GitRepo.discover(repo)
-    return advance_branch(opened, tx or Transaction(opened), branch, old=old, new=new)
+    return advance_branch(opened, tx or Transaction(opened), branch, old=old, new=new, run="r")
 
 
 def test_the_checkout_follows_for_changed_paths_only(repo: Path) -> None:
