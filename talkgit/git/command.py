@@ -31,8 +31,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Final
 
-from talkgit.errors import RepositoryError
-from talkgit.proc import Output, cmd_output
+from talkgit.errors import NO_SPACE_TEXT, RepositoryError, no_space
+from talkgit.proc import CommandFailed, Output, cmd_output
 
 NO_HOOKS: Final = "/dev/null"
 _ALWAYS: Final = ("core.fsmonitor=", "protocol.ext.allow=never")
@@ -61,7 +61,23 @@ def git(
     if not hooks_path_as_configured:
         settings.insert(0, f"core.hooksPath={NO_HOOKS}")
     options = [word for setting in settings for word in ("-c", setting)]
-    return cmd_output("git", *options, *args, cwd=cwd, env=env, check=check)
+    output = cmd_output("git", *options, *args, cwd=cwd, env=env, check=False)
+    if output.returncode != 0 and NO_SPACE_TEXT in output.stderr:
+        raise no_space(f"running git {_subcommand(args)}")
+    if output.returncode != 0 and check:
+        raise CommandFailed(["git", *options, *args], output)
+    return output
+
+
+def _subcommand(args: tuple[str, ...]) -> str:
+    """The git command's name in ``args``, past any ``-c name=value`` before it."""
+    words = iter(args)
+    for word in words:
+        if word == "-c":
+            next(words, None)
+        elif not word.startswith("-"):
+            return word
+    return "git"
 
 
 def _switched_off(cwd: Path | None, env: Mapping[str, str] | None) -> list[str]:
