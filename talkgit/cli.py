@@ -569,6 +569,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         # A write the owning module did not translate (a cache, a tool's output file).
         full = no_space(f"running `talkgit {_command_name(args)}`")
+        full.__cause__ = exc  # --debug shows where
         return _report(full, full.exit_code, debug)
     except click.exceptions.Abort:
         return _interrupted()

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pygit2
 
-from talkgit.errors import TalkgitError, UsageError
+from talkgit.errors import NoSpaceError, TalkgitError, UsageError
 from talkgit.git.command import git
 from talkgit.git.merge import MergeConflict, check_merge
 from talkgit.git.names import short_branch
@@ -117,7 +117,11 @@ def advance_branch(repo: GitRepo, tx: Transaction, branch: str, *, old: str, new
         return 0
     paths = changed_paths(repo, old, new)
     _refuse_overlap(repo, branch, paths)
-    _update_checkout(repo, old, new)
+    try:
+        _update_checkout(repo, old, new)
+    except NoSpaceError as full:
+        _restore_paths(repo, old, paths, full)
+        raise
     try:
         tx.commit()
     except BaseException as exc:  # a lost CAS, or Ctrl-C: the branch did not move
@@ -209,6 +213,25 @@ def _update_checkout(repo: GitRepo, old: str, new: str) -> None:
     """
     _git(repo.workdir, "update-index", "-q", "--refresh", check=False)
     _git(repo.workdir, "read-tree", "-m", "-u", old, new)
+
+
+def _restore_paths(repo: GitRepo, old: str, paths: tuple[str, ...], full: NoSpaceError) -> None:
+    """A checkout that ran out of room wrote some of ``paths`` (one perhaps half) but not
+    the index, which still holds ``old``: rewrite those from it, and remove the new ones.
+
+    None of them held the user's changes (``_refuse_overlap``), and the half-written file
+    frees the room its old text needs, unless that was larger.
+    """
+    tree = repo.commit(old).tree
+    kept = [path for path in paths if path in tree]
+    for path in paths:
+        if path not in tree:
+            (repo.workdir / path).unlink(missing_ok=True)
+    try:
+        if kept:
+            _git(repo.workdir, "checkout-index", "--force", "--quiet", "--", *kept)
+    except NoSpaceError as again:
+        raise full.then(f"run `git checkout-index --force -- {' '.join(kept)}`") from again
 
 
 def _put_back(repo: GitRepo, new: str, old: str, cause: BaseException) -> None:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import pygit2
 
 from talkgit.errors import NotFoundError, RepositoryError, is_no_space, no_space
+from talkgit.files import nearly_full
 
 if TYPE_CHECKING:
     from talkgit.git.staging import ObjectStaging
@@ -30,8 +31,6 @@ pygit2.option(
     pygit2.enums.Option.SET_CACHE_OBJECT_LIMIT, pygit2.enums.ObjectType.TREE, TREE_CACHE_LIMIT
 )
 
-# A failed write with less than this free, beyond what it needed, is taken as a full disk.
-ROOM_SLACK = 64 * 1024
 FALLBACK_NAME = "talkgit"
 FALLBACK_EMAIL = "talkgit@localhost"
 
@@ -51,19 +50,11 @@ def translate_git_errors(
     try:
         yield
     except (pygit2.GitError, ValueError, OSError) as exc:
-        if is_no_space(exc) or (room is not None and _free_bytes(room) < needed + ROOM_SLACK):
+        if is_no_space(exc) or (room is not None and nearly_full(room, needed)):
             raise no_space("writing to the git repository") from exc
         if isinstance(exc, OSError):
             raise
         raise RepositoryError(f"{action}: {exc}") from exc
-
-
-def _free_bytes(directory: Path) -> int:
-    try:
-        stats = os.statvfs(directory)
-    except OSError:
-        return ROOM_SLACK  # cannot tell: counts as full only if something was needed
-    return stats.f_bavail * stats.f_frsize
 
 
 @contextmanager

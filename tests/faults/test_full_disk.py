@@ -2,15 +2,17 @@
 
 The repository and the temporary directory (where talkgit's private worktrees live) sit
 on a small tmpfs; a filler file leaves a chosen amount free at a chosen moment. Every
-command runs as a user runs it, in a process of its own, so what reaches stderr is what a
-person would read.
+command goes through ``talkgit.cli.main``, the entry point's handler, so what reaches
+stderr is what a person would read; in this process, as an interpreter per command would
+cost more than the tests' budget.
 """
 
 from __future__ import annotations
 
+import gc
 import os
 import subprocess
-import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import NamedTuple
@@ -18,6 +20,7 @@ from typing import NamedTuple
 import pytest
 
 from talkgit import exit_codes
+from talkgit.cli import main
 from tests.support.gitrepo import fsck, git, make_repo
 from tests.support.scripts import NO_GATES, edit, plan_reply, scripted_model
 
@@ -26,10 +29,15 @@ DISK_SIZE = "8m"
 DEBRIS = ("*.tmp", "tmp_pack_*", "tmp_obj_*", "tmp_idx_*", "*.lock", "run.lock.*")
 
 
+class Done(NamedTuple):
+    returncode: int
+    stderr: str
+
+
 class Disk(NamedTuple):
     root: Path
     repo: Path
-    env: dict[str, str]
+    capture: pytest.CaptureFixture[str]
 
     def leave_free(self, kib: int) -> None:
         """Fill the disk with one file so that ``kib`` KiB stay free."""
@@ -41,19 +49,16 @@ class Disk(NamedTuple):
     def make_room(self) -> None:
         (self.root / "filler").unlink()
 
-    def talkgit(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "talkgit", *args],
-            cwd=self.repo,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
+    def talkgit(self, *args: str) -> Done:
+        self.capture.readouterr()
+        code = main(["-C", str(self.repo), *args])
+        return Done(code, self.capture.readouterr().err)
 
 
 @pytest.fixture
-def disk(tmp_path: Path) -> Iterator[Disk]:
+def disk(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> Iterator[Disk]:
     root = tmp_path / "disk"
     root.mkdir()
     if os.geteuid() != 0:
@@ -69,13 +74,18 @@ def disk(tmp_path: Path) -> Iterator[Disk]:
     try:
         temporary = root / "tmp"
         temporary.mkdir()
-        env = {**os.environ, **NO_GATES, "TMPDIR": str(temporary)}
-        yield Disk(root, make_repo(root / "app", {"app.py": "X = 1\n"}), env)
+        monkeypatch.setenv("TMPDIR", str(temporary))
+        monkeypatch.setattr(tempfile, "tempdir", str(temporary))
+        for name, value in NO_GATES.items():
+            monkeypatch.setenv(name, value)
+        yield Disk(root, make_repo(root / "app", {"app.py": "X = 1\n"}), capsys)
     finally:
-        subprocess.run(["umount", str(root)], check=True)
+        gc.collect()  # the in-process runs' repositories hold their pack files open
+        if subprocess.run(["umount", str(root)], check=False).returncode != 0:
+            subprocess.run(["umount", "--lazy", str(root)], check=True)
 
 
-def _assert_full_disk_reported(done: subprocess.CompletedProcess[str]) -> None:
+def _assert_full_disk_reported(done: Done) -> None:
     assert done.returncode == exit_codes.NO_SPACE, done.stderr
     assert "Traceback" not in done.stderr
     # Progress lines go to stderr too; the error is the last line, and the only one.
@@ -88,6 +98,8 @@ def _assert_nothing_half_written(disk: Disk) -> None:
     fsck(disk.repo)
     debris = [str(p) for pattern in DEBRIS for p in disk.root.rglob(pattern)]
     assert not debris
+    # A worktree git gave up on half-way is gone, not left registered and missing.
+    assert "prunable" not in git(disk.repo, "worktree", "list", "--porcelain")
 
 
 def _model(tmp_path: Path, new_text: str) -> str:
@@ -144,3 +156,37 @@ def test_an_edit_larger_than_the_free_space_stops_the_run_mid_step(
     resumed = disk.talkgit("resume", "--model", model, run_id)
     assert resumed.returncode == exit_codes.OK, resumed.stderr
     assert _integrated(disk.repo, run_id) == big
+
+
+@pytest.mark.parametrize("free_kib", [0, 40, 100])
+def test_finish_on_a_full_disk_leaves_the_checkout_whole_and_can_be_retried(
+    disk: Disk, tmp_path: Path, free_kib: int
+) -> None:
+    model = _model(tmp_path, "X = 2\n" + "# padding\n" * 20_000)
+    assert disk.talkgit("run", "--model", model, "change X").returncode == exit_codes.OK
+    (run_id,) = _runs(disk.repo)
+    head = git(disk.repo, "rev-parse", "HEAD")
+    disk.leave_free(free_kib)
+    _assert_full_disk_reported(disk.talkgit("finish", run_id))
+    _assert_nothing_half_written(disk)
+    assert git(disk.repo, "rev-parse", "HEAD") == head  # the branch did not move
+    assert (disk.repo / "app.py").read_text() == "X = 1\n"  # the checkout was put back
+    assert git(disk.repo, "--no-optional-locks", "status", "--porcelain") == ""
+
+    disk.make_room()
+    done = disk.talkgit("finish", run_id)
+    assert done.returncode == exit_codes.OK, done.stderr
+    assert (disk.repo / "app.py").read_text().startswith("X = 2\n")
+    fsck(disk.repo)
+
+
+@pytest.mark.parametrize("free_kib", [0, 16, 40])
+def test_check_on_a_full_disk_says_so(disk: Disk, free_kib: int) -> None:
+    (disk.repo / "app.py").write_text("X = 2\n")
+    disk.leave_free(free_kib)
+    _assert_full_disk_reported(disk.talkgit("check", "--gates", "ruff"))
+    _assert_nothing_half_written(disk)
+
+    disk.make_room()
+    done = disk.talkgit("check", "--gates", "ruff")
+    assert done.returncode == exit_codes.OK, done.stderr
