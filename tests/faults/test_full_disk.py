@@ -151,6 +151,9 @@ def test_an_edit_larger_than_the_free_space_stops_the_run_mid_step(
     (run_id,) = _runs(disk.repo)
     assert f"`talkgit resume {run_id}`" in done.stderr
     _assert_nothing_half_written(disk)
+    # Resuming before there is room stops the same way, and changes nothing.
+    _assert_full_disk_reported(disk.talkgit("resume", "--model", model, run_id))
+    _assert_nothing_half_written(disk)
 
     disk.make_room()
     resumed = disk.talkgit("resume", "--model", model, run_id)
