@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Literal
 import click
 
 from talkgit import __version__, exit_codes
-from talkgit.errors import TalkgitError, UsageError
+from talkgit.errors import TalkgitError, UsageError, is_no_space, no_space
 
 if TYPE_CHECKING:
     from talkgit.commands.run import RunOptions
@@ -584,6 +584,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         result = cli.main(args=args, prog_name="talkgit", standalone_mode=False)
     except TalkgitError as exc:
         return _report(exc, exc.exit_code, debug)
+    except OSError as exc:
+        if not is_no_space(exc):
+            raise
+        # A write the owning module did not translate (a cache, a tool's output file).
+        full = no_space(f"running `talkgit {_command_name(args)}`")
+        full.__cause__ = exc  # --debug shows where
+        return _report(full, full.exit_code, debug)
     except click.exceptions.Abort:
         return _interrupted()
     except click.ClickException as exc:
@@ -594,6 +601,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return _interrupted()
     return result if isinstance(result, int) else exit_codes.OK
+
+
+def _command_name(args: Sequence[str]) -> str:
+    """The subcommand's name: the first word that is neither an option nor ``-C``'s value."""
+    words = iter(args)
+    for word in words:
+        if word == "-C":
+            next(words, None)
+        elif not word.startswith("-"):
+            return word
+    return ""
 
 
 def _report(exc: BaseException, code: int, debug: bool) -> int:

@@ -11,4 +11,5 @@ NOT_FOUND: Final = 5
 CONFLICT: Final = 6
 MODEL: Final = 7
 TOOL: Final = 8
+NO_SPACE: Final = 9  # the disk is full; nothing half-written, resumable once freed
 INTERRUPTED: Final = 130  # Ctrl-C, as shells report SIGINT

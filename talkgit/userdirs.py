@@ -5,6 +5,7 @@ Only ``os``: the check client imports it before anything else is loaded.
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 
@@ -16,7 +17,9 @@ def private_directory(parent: str, name: str) -> str | None:
     try:
         os.makedirs(directory, mode=0o700, exist_ok=True)
         status = os.lstat(directory)
-    except OSError:
+    except OSError as exc:
+        if exc.errno == errno.ENOSPC:  # a full disk, not someone else's folder: say so
+            raise
         return None
     # lstat: a symlink someone left in the way is not a directory of ours.
     mine = status.st_uid == os.getuid() and not status.st_mode & 0o077

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
@@ -28,7 +29,7 @@ from talkgit.engine.report import Reporter, describe_plan, reporter_for
 from talkgit.engine.runner import Runner
 from talkgit.engine.runs import StoredRun, create_run, latest_run, locked_run, new_record
 from talkgit.engine.state import RunRecord, load_pending
-from talkgit.errors import ConfigError, ModelError, TalkgitError, UsageError
+from talkgit.errors import ConfigError, ModelError, NoSpaceError, TalkgitError, UsageError
 from talkgit.gates.policy import Waiver, load_waivers
 from talkgit.git.ledger import Ledger
 from talkgit.git.names import integration_branch, short_branch
@@ -178,8 +179,9 @@ def run(
         ledger = create_run(session.repo, record)
         runner = session.runner(ledger, record, LedgerCache(ledger))
         session.reporter.line(f"run {record.run} ({mode} mode): {task}", "bold")
-        _plan(runner)
-        code = _execute(runner, as_json, out) if runner.review_plan() else _stopped(runner, out)
+        with _resumable(record.run):
+            _plan(runner)
+            code = _execute(runner, as_json, out) if runner.review_plan() else _stopped(runner, out)
     if finish and runner.record.status == "done":
         from talkgit.commands.finish import finish as finish_run
 
@@ -191,6 +193,8 @@ def _plan(runner: Runner) -> None:
     """Plan and store the plan; a run that cannot be planned is recorded as failed."""
     try:
         planned = runner.make_plan(runner.record.task)
+    except NoSpaceError:  # recording a failure would need the space that is missing
+        raise
     except TalkgitError as exc:
         runner.save_run(status="failed", reason=str(exc))
         raise
@@ -234,9 +238,20 @@ def resume(
             f"{stored.record.task}",
             "bold",
         )
-        if stored.plan is None:
-            _plan(runner)
-        return _execute(runner, as_json, out) if runner.review_plan() else _stopped(runner, out)
+        with _resumable(run_id):
+            if stored.plan is None:
+                _plan(runner)
+            return _execute(runner, as_json, out) if runner.review_plan() else _stopped(runner, out)
+
+
+@contextmanager
+def _resumable(run_id: str) -> Iterator[None]:
+    """A full disk stops the run where it stands: its last saved state is whole, so say how
+    to carry on once there is room."""
+    try:
+        yield
+    except NoSpaceError as exc:
+        raise exc.then(f"`talkgit resume {run_id}`") from exc
 
 
 def _as_started(session: Session, record: RunRecord) -> Session:

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
-from talkgit.errors import ConcurrentUpdateError
+from talkgit.errors import ConcurrentUpdateError, translate_no_space
 from talkgit.git.names import LEDGER_PREFIX, RUN_NOTES_REF, STEP_NOTES_REF, run_branches_prefix
 from talkgit.git.repo import GitRepo
 from talkgit.git.transaction import clear_stale_locks
@@ -45,6 +45,10 @@ class RunLock:
         self.release()
 
     def acquire(self) -> None:
+        with translate_no_space(f"locking run {self.run_id}"):
+            self._acquire()
+
+    def _acquire(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         if self._create():
             return
@@ -67,13 +71,13 @@ class RunLock:
     def _create(self) -> bool:
         # Written aside, then linked into place: the lock never exists half-written.
         draft = self.path.with_name(f"{self.path.name}.{os.getpid()}")
-        draft.write_text(json.dumps({"pid": os.getpid(), "host": socket.gethostname()}))
-        try:
+        try:  # a full disk may fail the write half-way: the draft goes all the same
+            draft.write_text(json.dumps({"pid": os.getpid(), "host": socket.gethostname()}))
             os.link(draft, self.path)
         except FileExistsError:
             return False
         finally:
-            draft.unlink()
+            draft.unlink(missing_ok=True)
         return True
 
     def _clear_ref_locks(self) -> None:

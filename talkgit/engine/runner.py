@@ -47,7 +47,7 @@ from talkgit.engine.state import (
     run_file,
 )
 from talkgit.engine.steering import RunStopped, Steering, StepDecision, StepReview
-from talkgit.errors import ModelError, TalkgitError
+from talkgit.errors import ModelError, NoSpaceError, TalkgitError
 from talkgit.gates.policy import Waiver
 from talkgit.gates.render import render_text
 from talkgit.git import worktrees
@@ -361,7 +361,7 @@ class Runner:
         self._free_lanes.add(job.lane)
         try:
             attempted = future.result()
-        except ModelError:
+        except (ModelError, NoSpaceError):  # the run's failure, not the step's
             raise
         except TalkgitError as exc:
             failed = StepOutcome(ok=False, summary="the agent failed", detail=str(exc))

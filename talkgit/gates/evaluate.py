@@ -19,7 +19,7 @@ from typing import Literal
 from pydantic import BaseModel
 
 from talkgit import exit_codes
-from talkgit.errors import TalkgitError
+from talkgit.errors import NoSpaceError, TalkgitError
 from talkgit.filenames import as_bytes
 from talkgit.files import write_atomically
 from talkgit.gates.base import Finding, Gate, GateRun, Severity, Target, Verdict
@@ -367,6 +367,8 @@ def _fingerprinted(gate: Gate, target: Target) -> GateRun:
 def _run_safely(gate: Gate, target: Target) -> GateRun:
     try:
         run = gate.run(target)
+    except NoSpaceError:  # not the gate's failure: no gate could run on a full disk
+        raise
     except TalkgitError as exc:
         return GateRun(gate.name, "", error=str(exc))
     except Exception as exc:  # a gate that raises is a tool that failed, never a pass

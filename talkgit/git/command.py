@@ -31,8 +31,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Final
 
-from talkgit.errors import RepositoryError
-from talkgit.proc import Output, cmd_output
+from talkgit.errors import NO_SPACE_TEXT, RepositoryError, no_space
+from talkgit.files import nearly_full
+from talkgit.proc import CommandFailed, Output, cmd_output
 
 NO_HOOKS: Final = "/dev/null"
 _ALWAYS: Final = ("core.fsmonitor=", "protocol.ext.allow=never")
@@ -42,6 +43,8 @@ _SWITCHED_OFF: Final = {
     "hook": ("enabled=false", "event="),
 }
 _CONFIGURED = r"^(filter|hook)\..+\."
+# How git says a disk is full: strerror(ENOSPC), or its own words for a short write.
+_NO_SPACE_WORDS: Final = (NO_SPACE_TEXT, "Out of diskspace")
 
 
 def git(
@@ -61,7 +64,31 @@ def git(
     if not hooks_path_as_configured:
         settings.insert(0, f"core.hooksPath={NO_HOOKS}")
     options = [word for setting in settings for word in ("-c", setting)]
-    return cmd_output("git", *options, *args, cwd=cwd, env=env, check=check)
+    output = cmd_output("git", *options, *args, cwd=cwd, env=env, check=False)
+    if output.returncode != 0 and _out_of_space(output.stderr, cwd):
+        raise no_space(f"running git {_subcommand(args)}")
+    if output.returncode != 0 and check:
+        raise CommandFailed(["git", *options, *args], output)
+    return output
+
+
+def _out_of_space(stderr: str, cwd: Path | None) -> bool:
+    """Whether git failed for want of room: it says so in one of its ways, or it could not
+    write a file (a checkout loses the errno) where the disk is full."""
+    if any(text in stderr for text in _NO_SPACE_WORDS):
+        return True
+    return "unable to write" in stderr and nearly_full(cwd or Path())
+
+
+def _subcommand(args: tuple[str, ...]) -> str:
+    """The git command's name in ``args``, past any ``-c name=value`` before it."""
+    words = iter(args)
+    for word in words:
+        if word == "-c":
+            next(words, None)
+        elif not word.startswith("-"):
+            return word
+    return "git"
 
 
 def _switched_off(cwd: Path | None, env: Mapping[str, str] | None) -> list[str]:

@@ -5,14 +5,15 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pygit2
 
-from talkgit.errors import NotFoundError, RepositoryError
+from talkgit.errors import NotFoundError, RepositoryError, is_no_space, no_space
+from talkgit.files import nearly_full
 
 if TYPE_CHECKING:
     from talkgit.git.staging import ObjectStaging
@@ -35,11 +36,24 @@ FALLBACK_EMAIL = "talkgit@localhost"
 
 
 @contextmanager
-def translate_git_errors(action: str) -> Iterator[None]:
-    """Turn libgit2's errors into one-line RepositoryErrors that say what we were doing."""
+def translate_git_errors(
+    action: str, *, room: Path | None = None, needed: int = 0
+) -> Iterator[None]:
+    """Turn libgit2's errors into one-line RepositoryErrors that say what we were doing;
+    a full disk into a NoSpaceError.
+
+    libgit2 reports ENOSPC as an OSError or GitError quoting it, but not always: a loose
+    object whose deflated stream cannot be written fails with "no error", or with a stale
+    message from an earlier lookup. So a write (``room``: the directory it goes to) that
+    fails where fewer than ``needed`` bytes and some slack are free counts as a full disk.
+    """
     try:
         yield
-    except (pygit2.GitError, ValueError) as exc:
+    except (pygit2.GitError, ValueError, OSError) as exc:
+        if is_no_space(exc) or (room is not None and nearly_full(room, needed)):
+            raise no_space("writing to the git repository") from exc
+        if isinstance(exc, OSError):
+            raise
         raise RepositoryError(f"{action}: {exc}") from exc
 
 
@@ -49,6 +63,8 @@ def _pack_errors() -> Iterator[None]:
     try:
         yield
     except OSError as exc:
+        if is_no_space(exc):
+            raise no_space("writing a pack of git objects") from exc
         raise RepositoryError(f"cannot write a pack: {exc}") from exc
 
 
@@ -114,8 +130,12 @@ class GitRepo:
         staging = self._open_staging
         if staging is not None:
             return staging.add(kind, data)
-        with translate_git_errors("cannot write object"):
+        with self.writing("cannot write object", len(data)):
             return self.raw.odb.write(kind, data)
+
+    def writing(self, action: str, size: int = 0) -> AbstractContextManager[None]:
+        """Translate the errors of a write of about ``size`` bytes into the repository."""
+        return translate_git_errors(action, room=self.common_dir, needed=size)
 
     def publish_objects(self) -> None:
         """Store the staged objects on disk. Must run before a ref may point at one of them."""

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pygit2
 
+from talkgit.errors import translate_no_space
 from talkgit.git.command import git
 from talkgit.git.repo import GitRepo, translate_git_errors
 from talkgit.git.trees import commit_tree
@@ -35,7 +36,10 @@ def index_tree(repo: GitRepo, environ: Mapping[str, str] | None = None) -> str:
 
 def worktree_tree(repo: GitRepo) -> str:
     """The working tree as a tree (tracked and untracked files, .gitignore honoured)."""
-    with tempfile.TemporaryDirectory(dir=repo.private_dir.parent) as scratch:
+    with (
+        translate_no_space("snapshotting your uncommitted changes"),
+        tempfile.TemporaryDirectory(dir=repo.private_dir.parent) as scratch,
+    ):
         env = environ_without("GIT_DIR", "GIT_WORK_TREE")
         env["GIT_INDEX_FILE"] = str(Path(scratch) / "index")
         user_index = Path(repo.raw.path) / "index"

@@ -17,8 +17,8 @@ from pathlib import Path
 import pygit2
 
 from talkgit.edits.model import FileChange
-from talkgit.errors import ConcurrentUpdateError
-from talkgit.git.repo import GitRepo, translate_git_errors
+from talkgit.errors import ConcurrentUpdateError, is_no_space, no_space
+from talkgit.git.repo import GitRepo
 from talkgit.git.trees import MODE_TREE, commit_tree, write_tree
 from talkgit.redaction import redactor
 
@@ -61,7 +61,7 @@ class Transaction:
         names = sorted({u.name for u in self._updates} | set(self._notes))
         with (
             self.repo.lock,
-            translate_git_errors("cannot update refs"),
+            self.repo.writing("cannot update refs"),
             _locked(self.repo, names) as txn,
         ):
             self._check_expectations()
@@ -108,6 +108,8 @@ def _lock_ref(txn: pygit2.ReferenceTransaction, name: str) -> None:
             txn.lock_ref(name)
             return
         except pygit2.GitError as exc:
+            if is_no_space(exc):  # no lock file could be made: waiting will not help
+                raise no_space(f"locking {name}") from exc
             if time.monotonic() >= deadline:
                 raise ConcurrentUpdateError(f"{name} is locked by another writer: {exc}") from exc
             time.sleep(LOCK_POLL_S)

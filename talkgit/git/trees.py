@@ -9,7 +9,7 @@ import pygit2
 
 from talkgit.errors import EditError
 from talkgit.git.fsck import change_problem
-from talkgit.git.repo import GitRepo, translate_git_errors
+from talkgit.git.repo import GitRepo
 
 if TYPE_CHECKING:
     # The one shape of a change, edits to commits. A type only: importing the edits
@@ -51,9 +51,10 @@ def write_tree(
             entry = None
             if change.data is not None:
                 mode = MODE_EXECUTABLE if change.executable else MODE_FILE
-                entry = (raw.create_blob(change.data), mode)
+                with repo.writing("cannot write blob", len(change.data)):
+                    entry = (raw.create_blob(change.data), mode)
             _plan_insert(plan, change.path.split("/"), entry)
-        with translate_git_errors("cannot write tree"):
+        with repo.writing("cannot write tree"):
             base = raw[base_tree].peel(pygit2.Tree) if base_tree is not None else None
             tree_id = _write_level(repo, base, plan)
             return tree_id if tree_id is not None else raw.TreeBuilder().write()
@@ -166,7 +167,7 @@ def commit_tree(repo: GitRepo, tree_id: pygit2.Oid, message: str, parents: Seque
 
     message = redactor()(message)
     signature = repo.signature()
-    with repo.lock, translate_git_errors("cannot create commit"):
+    with repo.lock, repo.writing("cannot create commit"):
         oid = repo.objects.create_commit(
             None, signature, signature, message, tree_id, [pygit2.Oid(hex=p) for p in parents]
         )

@@ -25,7 +25,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from talkgit.errors import RepositoryError
+from talkgit.errors import RepositoryError, translate_no_space
 from talkgit.git.command import git
 from talkgit.git.repo import GitRepo
 from talkgit.proc import environ_without
@@ -50,7 +50,8 @@ def worktree_path(repo: GitRepo, name: str) -> Path:
 
 def worktrees_root(repo: GitRepo) -> Path:
     """This repository's folder of private worktrees, one per repository on the machine."""
-    private = private_temp_directory()
+    with translate_no_space("making talkgit's folder in the temporary directory"):
+        private = private_temp_directory()
     if private is None:
         raise RepositoryError(
             f"cannot keep worktrees in {tempfile.gettempdir()}: its talkgit-{os.getuid()} "
