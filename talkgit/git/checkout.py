@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pygit2
 
-from talkgit.errors import TalkgitError, UsageError
+from talkgit.errors import TalkgitError, UsageError, is_no_space, no_space
 from talkgit.git.command import git
 from talkgit.git.intent import FinishIntent, abandoned
 from talkgit.git.merge import MergeConflict, check_merge
@@ -244,6 +244,8 @@ def _write_checkout(repo: GitRepo, commit: str, paths: Sequence[str]) -> None:
     try:
         put_paths(repo, commit, paths)
     except OSError as exc:
+        if is_no_space(exc):
+            raise no_space("writing the working tree") from exc
         raise TalkgitError(f"cannot write the working tree: {exc.strerror or exc}") from exc
 
 
