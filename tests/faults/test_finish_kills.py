@@ -152,7 +152,7 @@ def _kill_once(
 
 
 def test_a_killed_finish_is_all_before_or_all_after(
-    template: tuple[Path, str], tmp_path: Path
+    template: tuple[Path, str], tmp_path: Path, record_property: Callable[[str, object], None]
 ) -> None:
     life = _measure(template, tmp_path / "measured")
     points = [(d, False) for d in BEFORE_LOCK]
@@ -167,6 +167,10 @@ def test_a_killed_finish_is_all_before_or_all_after(
             )
         )
     wrong = [o for o in outcomes if o.state not in ("before", "after")]
+    # For benchmarks/faults.py: faults injected, survived, and how many lost something.
+    record_property("faults", len(outcomes))
+    record_property("survived", len(outcomes) - len(wrong))
+    record_property("lost", len(wrong))
     assert not wrong, "\n".join(map(str, wrong))
     assert all(o.retried == 0 for o in outcomes if o.state == "before"), outcomes
     print(
