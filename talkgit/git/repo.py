@@ -15,6 +15,7 @@ import pygit2
 from talkgit.errors import NotFoundError, RepositoryError
 
 if TYPE_CHECKING:
+    from talkgit.git.packs import Pack
     from talkgit.git.staging import ObjectStaging
 
 # libgit2 re-reads every object a new tree or commit points at, to check it exists. talkgit
@@ -36,10 +37,14 @@ FALLBACK_EMAIL = "talkgit@localhost"
 
 @contextmanager
 def translate_git_errors(action: str) -> Iterator[None]:
-    """Turn libgit2's errors into one-line RepositoryErrors that say what we were doing."""
+    """Turn libgit2's errors into one-line RepositoryErrors that say what we were doing.
+
+    pygit2 raises OSError for libgit2's file errors (a lock file another process took
+    or removed), ValueError for invalid input, GitError for the rest.
+    """
     try:
         yield
-    except (pygit2.GitError, ValueError) as exc:
+    except (pygit2.GitError, OSError, ValueError) as exc:
         raise RepositoryError(f"{action}: {exc}") from exc
 
 
@@ -84,7 +89,8 @@ class GitRepo:
         """Write the objects made inside in memory, and store them as one pack.
 
         A Transaction stores them (``publish_objects``) before it moves any ref, and the
-        batch's end stores whatever is left, then merges packs once no ref is locked. If
+        batch's end stores whatever is left (held from `git gc` until ``compact_objects``:
+        a ref may name it later), then merges packs once no ref is locked. If
         the block raises, what is still staged is dropped: no ref can name it. The batch
         holds ``lock``; an inner batch joins the outer one.
         """
@@ -117,12 +123,22 @@ class GitRepo:
         with translate_git_errors("cannot write object"):
             return self.raw.odb.write(kind, data)
 
-    def publish_objects(self) -> None:
-        """Store the staged objects on disk. Must run before a ref may point at one of them."""
+    def publish_objects(self) -> Pack | None:
+        """Store the staged objects on disk. Must run before a ref may point at one of them.
+
+        The pack is held from `git gc` until ``release_objects``, after the refs moved.
+        """
         staging = self._open_staging
-        if staging is not None:
+        if staging is None:
+            return None
+        with _pack_errors():
+            return staging.flush()
+
+    def release_objects(self, pack: Pack | None) -> None:
+        """The refs naming ``pack``'s objects have moved (or failed to): gc may repack it."""
+        if pack is not None and self._staging is not None:
             with _pack_errors():
-                staging.flush()
+                self._staging.release(pack)
 
     def compact_objects(self) -> None:
         """Merge the packs this process's batches wrote into one: a run leaves one pack."""

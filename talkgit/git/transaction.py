@@ -57,23 +57,28 @@ class Transaction:
 
     def commit(self) -> None:
         names = sorted({u.name for u in self._updates} | set(self._notes))
-        with (
-            self.repo.lock,
-            translate_git_errors("cannot update refs"),
-            _locked(self.repo, names) as txn,
-        ):
-            self._check_expectations()
-            for notes_ref, notes in self._notes.items():
-                tip = self.repo.ref_target(notes_ref)
-                txn.set_target(
-                    notes_ref, _notes_commit(self.repo, tip, notes), message=self.message
-                )
-            for update in self._updates:
-                if update.new is None:
-                    txn.remove(update.name)
-                else:
-                    txn.set_target(update.name, update.new, message=self.message)
-            self.repo.publish_objects()  # on disk before any ref names them (on leaving `with`)
+        pack = None
+        try:
+            with (
+                self.repo.lock,
+                translate_git_errors("cannot update refs"),
+                _locked(self.repo, names) as txn,
+            ):
+                self._check_expectations()
+                for notes_ref, notes in self._notes.items():
+                    tip = self.repo.ref_target(notes_ref)
+                    txn.set_target(
+                        notes_ref, _notes_commit(self.repo, tip, notes), message=self.message
+                    )
+                for update in self._updates:
+                    if update.new is None:
+                        txn.remove(update.name)
+                    else:
+                        txn.set_target(update.name, update.new, message=self.message)
+                # on disk, held from `git gc`, before any ref names them (on leaving `with`)
+                pack = self.repo.publish_objects()
+        finally:
+            self.repo.release_objects(pack)
 
     def _check_expectations(self) -> None:
         for update in self._updates:
@@ -105,7 +110,7 @@ def _lock_ref(txn: pygit2.ReferenceTransaction, name: str) -> None:
         try:
             txn.lock_ref(name)
             return
-        except pygit2.GitError as exc:
+        except (pygit2.GitError, OSError) as exc:  # pygit2 raises OSError for some lock errors
             if time.monotonic() >= deadline:
                 raise ConcurrentUpdateError(f"{name} is locked by another writer: {exc}") from exc
             time.sleep(LOCK_POLL_S)
