@@ -197,12 +197,29 @@ def _sha1(data: bytes) -> hashlib._Hash:
 
 
 def clear_stale_temporaries(pack_dir: Path, older_than_s: float = STALE_TEMPORARY_S) -> None:
-    """Remove the temporaries a crashed writer left (git's gc does not know our prefix)."""
+    """Remove what a crashed writer left: its temporaries (git's gc does not know our
+    prefix), and the ``.keep`` files it held packs with (its process is gone)."""
     cutoff = time.time() - older_than_s
-    for temporary in pack_dir.glob(f"{TEMPORARY_PREFIX}*"):
-        with contextlib.suppress(OSError):  # gone already, or another cleaner's
-            if temporary.stat().st_mtime < cutoff:
-                temporary.unlink()
+    for leftover in [*pack_dir.glob(f"{TEMPORARY_PREFIX}*"), *pack_dir.glob("pack-*.keep")]:
+        with contextlib.suppress(OSError, ValueError):  # gone already, or not ours
+            if leftover.stat().st_mtime < cutoff and _writer_is_gone(leftover):
+                leftover.unlink()
+
+
+def _writer_is_gone(path: Path) -> bool:
+    """A temporary, or a ``.keep`` with talkgit's reason, whose writing process is gone."""
+    if path.name.startswith(TEMPORARY_PREFIX):
+        return True  # renamed within seconds by a live writer: its age says enough
+    words = path.read_bytes().split()
+    if words[:1] != [b"talkgit"]:
+        return False  # a user's or git's own .keep
+    try:
+        os.kill(int(words[1].rstrip(b":")), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False  # alive, another user's
+    return False
 
 
 def _write_file(path: Path, parts: list[bytes]) -> None:
