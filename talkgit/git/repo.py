@@ -137,7 +137,7 @@ class GitRepo:
     def release_objects(self, pack: Pack | None) -> None:
         """The refs naming ``pack``'s objects have moved (or failed to): gc may repack it."""
         if pack is not None and self._staging is not None:
-            with _pack_errors():
+            with self.lock, _pack_errors():
                 self._staging.release(pack)
 
     def compact_objects(self) -> None:
