@@ -65,9 +65,11 @@ class Lane:
         names = tuple(skill.name for skill in skills)
         if not (outcome.ok and outcome.changes):
             return Attempted(outcome, skills=names)
-        probe = create_commit(  # takes the repository's lock itself
-            self.repo, base=job.base, changes=outcome.changes, message="talkgit probe\n"
-        )
+        # No ref names the probe: its pack is held from `git gc` until the run ends.
+        with self.repo.batch():  # takes the repository's lock
+            probe = create_commit(
+                self.repo, base=job.base, changes=outcome.changes, message="talkgit probe\n"
+            )
         report = self._gate(job, probe) if self.settings.run_gates else None
         vetoed = report is not None and not report.lets_through
         council = self._convene(job, probe, report) if self.strict and not vetoed else None

@@ -71,7 +71,7 @@ def new_record(
 def create_run(repo: GitRepo, record: RunRecord) -> Ledger:
     """Store the run: its ledger and its integration branch at the base, in one CAS."""
     ledger = Ledger(repo, record.run)
-    with repo.lock:
+    with repo.batch():  # its lock, and a pack `git gc` cannot prune before the refs move
         tx = Transaction(repo, message=f"talkgit run {record.run}")
         tx.set_ref(integration_branch(record.run), record.base, expected=None)
         ledger.tip = ledger.stage(tx, {"run.json": run_file(record)}, message="talkgit: new run")

@@ -102,7 +102,9 @@ class Ledger:
         message: str = "talkgit: update run state",
     ) -> str:
         """Stage and commit on its own: one CAS update of the ledger."""
-        with self.repo.lock:  # stage and commit as one step for threads sharing this repo
+        # One step for threads sharing this repo (the batch holds its lock); the objects
+        # go to disk as a pack `git gc` cannot prune before the ledger names them.
+        with self.repo.batch():
             tx = Transaction(self.repo, message=f"talkgit ledger {self.run_id}")
             new_tip = self.stage(tx, files, keep=keep, message=message)
             tx.commit()

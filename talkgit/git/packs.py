@@ -11,9 +11,11 @@ builder would first need every object to exist somewhere it can read.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import struct
+import time
 import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -31,7 +33,10 @@ COMPRESSION_LEVEL = 1
 TREE_COMPRESSION_LEVEL = 0
 CHECKSUM_SIZE = 20  # a SHA-1 ends the pack and the index
 _LARGE_OFFSET = 0x80000000  # offsets from here on go to the index's 64-bit table
+KEEP_REASON = b"talkgit %d: objects no ref names yet\n"  # as `git index-pack --keep=MSG`
 PACK_FILE_MODE = 0o444  # as git: pack files are never written again once named
+TEMPORARY_PREFIX = ".talkgit-tmp-"
+STALE_TEMPORARY_S = 3600.0  # a live writer renames its temporary within seconds
 
 
 @dataclass(frozen=True)
@@ -55,24 +60,39 @@ class Pack:
         return self.path.with_suffix(".idx")
 
     @property
+    def keep_path(self) -> Path:
+        return self.path.with_suffix(".keep")
+
+    @property
     def exists(self) -> bool:
         """Still there: `git gc` replaces the packs it repacks."""
         return self.path.exists() and self.index_path.exists()
 
     def remove(self) -> None:
         """Delete the pack, its index first so no reader finds an index without its pack."""
-        for path in (self.index_path, self.path):
+        for path in (self.index_path, self.path, self.keep_path):
             path.unlink(missing_ok=True)
+
+    def release(self) -> None:
+        """Let `git gc` repack it: a ref names its objects now (see ``write_pack``)."""
+        self.keep_path.unlink(missing_ok=True)
 
 
 # An object as it goes into a pack: its raw id, its stored bytes, and their CRC-32.
 _Stored = tuple[bytes, bytes, int]
 
 
-def write_pack(pack_dir: Path, objects: Mapping[bytes, tuple[int, bytes]]) -> Pack:
-    """Write ``objects`` (raw 20-byte id -> (git object type, content)) as a new pack."""
+def write_pack(
+    pack_dir: Path, objects: Mapping[bytes, tuple[int, bytes]], *, keep: bool = False
+) -> Pack:
+    """Write ``objects`` (raw 20-byte id -> (git object type, content)) as a new pack.
+
+    ``keep`` writes a ``.keep`` file first, so the pack is never seen without it: until
+    ``Pack.release``, `git gc` and `git repack -a -d` leave the pack alone. They would
+    otherwise delete it whole when no ref names its objects yet, ``--prune=now`` or not.
+    """
     stored = (_stored_object(oid, kind, data) for oid, (kind, data) in objects.items())
-    return _write(pack_dir, stored)
+    return _write(pack_dir, stored, keep=keep)
 
 
 def merge_packs(pack_dir: Path, packs: Iterable[Pack]) -> Pack:
@@ -119,7 +139,7 @@ def _stored_chunks(pack: Pack, data: bytes) -> Iterable[tuple[PackEntry, bytes]]
         yield entry, data[entry.offset : end]
 
 
-def _write(pack_dir: Path, stored: Iterable[_Stored]) -> Pack:
+def _write(pack_dir: Path, stored: Iterable[_Stored], *, keep: bool = False) -> Pack:
     """Write the pack, then its index: a pack becomes visible to git only with its index."""
     chunks = list(stored)  # the header, and so the checksum, begins with the object count
     header = PACK_SIGNATURE + struct.pack(">II", VERSION, len(chunks))
@@ -132,6 +152,8 @@ def _write(pack_dir: Path, stored: Iterable[_Stored]) -> Pack:
         offset += len(chunk)
     digest = checksum.digest()
     pack = Pack(pack_dir / f"pack-{digest.hex()}.pack", tuple(entries))
+    if keep:
+        _write_file(pack.keep_path, [KEEP_REASON % os.getpid()])
     _write_file(pack.path, [header, *(chunk for _, chunk, _ in chunks), digest])
     _write_file(pack.index_path, [pack_index(entries, digest)])
     return pack
@@ -174,11 +196,37 @@ def _sha1(data: bytes) -> hashlib._Hash:
     return hashlib.sha1(data, usedforsecurity=False)
 
 
+def clear_stale_temporaries(pack_dir: Path, older_than_s: float = STALE_TEMPORARY_S) -> None:
+    """Remove what a crashed writer left: its temporaries (git's gc does not know our
+    prefix), and the ``.keep`` files it held packs with (its process is gone)."""
+    cutoff = time.time() - older_than_s
+    for leftover in [*pack_dir.glob(f"{TEMPORARY_PREFIX}*"), *pack_dir.glob("pack-*.keep")]:
+        with contextlib.suppress(OSError, ValueError):  # gone already, or not ours
+            if leftover.stat().st_mtime < cutoff and _writer_is_gone(leftover):
+                leftover.unlink()
+
+
+def _writer_is_gone(path: Path) -> bool:
+    """A temporary, or a ``.keep`` with talkgit's reason, whose writing process is gone."""
+    if path.name.startswith(TEMPORARY_PREFIX):
+        return True  # renamed within seconds by a live writer: its age says enough
+    words = path.read_bytes().split()
+    if words[:1] != [b"talkgit"]:
+        return False  # a user's or git's own .keep
+    try:
+        os.kill(int(words[1].rstrip(b":")), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False  # alive, another user's
+    return False
+
+
 def _write_file(path: Path, parts: list[bytes]) -> None:
     """Write ``path`` whole or not at all: a temporary file beside it, then a rename."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    # git's own prefix for temporaries: `git gc` clears any a crash leaves behind
-    temporary = path.parent / f"tmp_pack_{os.getpid()}_{os.urandom(6).hex()}"
+    # Not git's "tmp_" prefix: `git gc --prune=now` deletes those at once, mid-write.
+    temporary = path.parent / f"{TEMPORARY_PREFIX}{os.getpid()}-{os.urandom(6).hex()}"
     handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PACK_FILE_MODE)
     try:
         with os.fdopen(handle, "wb") as out:

@@ -16,6 +16,7 @@ from talkgit.errors import NotFoundError, RepositoryError, is_no_space, no_space
 from talkgit.files import nearly_full
 
 if TYPE_CHECKING:
+    from talkgit.git.packs import Pack
     from talkgit.git.staging import ObjectStaging
 
 # libgit2 re-reads every object a new tree or commit points at, to check it exists. talkgit
@@ -42,18 +43,18 @@ def translate_git_errors(
     """Turn libgit2's errors into one-line RepositoryErrors that say what we were doing;
     a full disk into a NoSpaceError.
 
-    libgit2 reports ENOSPC as an OSError or GitError quoting it, but not always: a loose
-    object whose deflated stream cannot be written fails with "no error", or with a stale
-    message from an earlier lookup. So a write (``room``: the directory it goes to) that
-    fails where fewer than ``needed`` bytes and some slack are free counts as a full disk.
+    pygit2 raises OSError for libgit2's file errors (a lock file another process took or
+    removed), ValueError for invalid input, GitError for the rest. libgit2 reports ENOSPC
+    as an OSError or GitError quoting it, but not always: a loose object whose deflated
+    stream cannot be written fails with "no error", or with a stale message from an
+    earlier lookup. So a write (``room``: the directory it goes to) that fails where fewer
+    than ``needed`` bytes and some slack are free counts as a full disk.
     """
     try:
         yield
     except (pygit2.GitError, ValueError, OSError) as exc:
         if is_no_space(exc) or (room is not None and nearly_full(room, needed)):
             raise no_space("writing to the git repository") from exc
-        if isinstance(exc, OSError):
-            raise
         raise RepositoryError(f"{action}: {exc}") from exc
 
 
@@ -100,7 +101,8 @@ class GitRepo:
         """Write the objects made inside in memory, and store them as one pack.
 
         A Transaction stores them (``publish_objects``) before it moves any ref, and the
-        batch's end stores whatever is left, then merges packs once no ref is locked. If
+        batch's end stores whatever is left (held from `git gc` until ``compact_objects``:
+        a ref may name it later), then merges packs once no ref is locked. If
         the block raises, what is still staged is dropped: no ref can name it. The batch
         holds ``lock``; an inner batch joins the outer one.
         """
@@ -137,12 +139,22 @@ class GitRepo:
         """Translate the errors of a write of about ``size`` bytes into the repository."""
         return translate_git_errors(action, room=self.common_dir, needed=size)
 
-    def publish_objects(self) -> None:
-        """Store the staged objects on disk. Must run before a ref may point at one of them."""
+    def publish_objects(self) -> Pack | None:
+        """Store the staged objects on disk. Must run before a ref may point at one of them.
+
+        The pack is held from `git gc` until ``release_objects``, after the refs moved.
+        """
         staging = self._open_staging
-        if staging is not None:
-            with _pack_errors():
-                staging.flush()
+        if staging is None:
+            return None
+        with _pack_errors():
+            return staging.flush()
+
+    def release_objects(self, pack: Pack | None) -> None:
+        """The refs naming ``pack``'s objects have moved (or failed to): gc may repack it."""
+        if pack is not None and self._staging is not None:
+            with self.lock, _pack_errors():
+                self._staging.release(pack)
 
     def compact_objects(self) -> None:
         """Merge the packs this process's batches wrote into one: a run leaves one pack."""

@@ -10,6 +10,10 @@ The packs a process writes are merged in tiers (``TIER`` packs of one size make 
 next), so a long run keeps a handful of packs, not one per step, and each object is copied
 only a few times; ``compact`` makes them one when the run ends. Packs written by git or by
 another process are never touched, and a `git gc` may take ours at any time.
+
+Until the refs that name its objects have moved, a new pack is held with a ``.keep``
+file: a concurrent `git gc --prune=now` would otherwise delete it as unreachable, and
+the refs would then name missing objects.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from pathlib import Path
 
 import pygit2
 
-from talkgit.git.packs import Pack, merge_packs, write_pack
+from talkgit.git.packs import Pack, clear_stale_temporaries, merge_packs, write_pack
 
 HEX_ID_LENGTH = 40
 TIER = 4  # packs of one tier merged into one of the next; at most TIER - 1 wait per tier
@@ -118,6 +122,7 @@ class ObjectStaging:
 
     def __init__(self, raw: pygit2.Repository, objects_dir: Path) -> None:
         self.pack_dir = objects_dir / "pack"
+        clear_stale_temporaries(self.pack_dir)
         self._memory = _Memory()
         odb = pygit2.Odb()
         odb.add_backend(self._memory, 2)  # tried first, for reads and for writes
@@ -125,6 +130,7 @@ class ObjectStaging:
         self.repository = pygit2.Repository()
         self.repository.set_odb(odb)
         self.tiers: list[list[Pack]] = []  # packs written by this process, smallest first
+        self.held: list[Pack] = []  # flushed, with a .keep: no ref may name them yet
 
     @property
     def staged(self) -> int:
@@ -144,17 +150,24 @@ class ObjectStaging:
         return pygit2.Oid(raw=oid)
 
     def flush(self) -> Pack | None:
-        """Store every staged object in a new pack. None: nothing was staged.
+        """Store every staged object in a new, held pack. None: nothing was staged.
 
         Only the pack is written: a flush happens while refs are locked, and merging
-        waits for ``tidy``, after they are released.
+        waits for ``tidy``, after they are released. The pack stays held until
+        ``release``, once the refs naming its objects have moved.
         """
         if not self._memory.objects:
             return None
-        pack = write_pack(self.pack_dir, self._memory.objects)
+        pack = write_pack(self.pack_dir, self._memory.objects, keep=True)
         self._memory.flushed, self._memory.objects = self._memory.objects, {}
-        self._add(pack, tier=0)
+        self.held.append(pack)
         return pack
+
+    def release(self, pack: Pack) -> None:
+        """Let `git gc` have ``pack``: refs name its objects now, or never will."""
+        pack.release()
+        self.held.remove(pack)
+        self._add(pack, tier=0)
 
     def tidy(self) -> None:
         """Merge every full tier into one pack of the next, smallest tier first."""
@@ -167,6 +180,8 @@ class ObjectStaging:
 
     def compact(self) -> Pack | None:
         """Merge every pack this process wrote into one (at the end of a run)."""
+        for pack in list(self.held):  # objects a ref may name later (a probe): no longer
+            self.release(pack)
         merged = self._merge([pack for tier in self.tiers for pack in tier])
         self.tiers = [[] for _ in self.tiers[:-1]] + [[merged]] if merged is not None else []
         return merged

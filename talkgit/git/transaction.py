@@ -17,7 +17,8 @@ from pathlib import Path
 import pygit2
 
 from talkgit.edits.model import FileChange
-from talkgit.errors import ConcurrentUpdateError, is_no_space, no_space
+from talkgit.errors import ConcurrentUpdateError, RepositoryError, is_no_space, no_space
+from talkgit.git.packs import Pack
 from talkgit.git.repo import GitRepo
 from talkgit.git.trees import MODE_TREE, commit_tree, write_tree
 from talkgit.redaction import redactor
@@ -58,34 +59,69 @@ class Transaction:
         self._notes.setdefault(notes_ref, {})[target] = cleaned
 
     def commit(self) -> None:
+        """Move every ref, or none if one moved underneath us (ConcurrentUpdateError).
+
+        libgit2 moves the refs one by one once all are locked, and deleting a packed ref
+        needs ``packed-refs.lock`` too, which `git pack-refs` (run by `git gc`) takes
+        meanwhile. Such a collision is retried: refs already at their new value count as
+        moved, and the objects stay held from `git gc` until the last attempt ends.
+        """
+        published: list[Pack | None] = []
+        deadline = time.monotonic() + LOCK_WAIT_S
+        try:
+            while True:
+                try:
+                    self._apply(published, retrying=bool(published))
+                    return
+                except RepositoryError as exc:
+                    if not _lock_collision(exc) or time.monotonic() >= deadline:
+                        raise
+                time.sleep(LOCK_POLL_S)
+        finally:
+            for pack in published:
+                self.repo.release_objects(pack)
+
+    def _apply(self, published: list[Pack | None], *, retrying: bool) -> None:
         names = sorted({u.name for u in self._updates} | set(self._notes))
         with (
             self.repo.lock,
             self.repo.writing("cannot update refs"),
             _locked(self.repo, names) as txn,
         ):
-            self._check_expectations()
+            for update in self._pending(retrying=retrying):
+                if update.new is None:
+                    txn.remove(update.name)
+                else:
+                    txn.set_target(update.name, update.new, message=self.message)
             for notes_ref, notes in self._notes.items():
                 tip = self.repo.ref_target(notes_ref)
                 txn.set_target(
                     notes_ref, _notes_commit(self.repo, tip, notes), message=self.message
                 )
-            for update in self._updates:
-                if update.new is None:
-                    txn.remove(update.name)
-                else:
-                    txn.set_target(update.name, update.new, message=self.message)
-            self.repo.publish_objects()  # on disk before any ref names them (on leaving `with`)
+            # on disk, held from `git gc`, before any ref names them (on leaving `with`)
+            published.append(self.repo.publish_objects())
 
-    def _check_expectations(self) -> None:
+    def _pending(self, *, retrying: bool) -> list[_RefUpdate]:
+        """The updates still to apply; any ref found elsewhere than expected raises."""
+        pending = []
         for update in self._updates:
             current = self.repo.ref_target(update.name)
+            if retrying and current == update.new:
+                continue  # moved by the attempt that collided with a lock
             if current != update.expected:
                 raise ConcurrentUpdateError(
                     f"{update.name} moved underneath us "
                     f"(expected {update.expected or 'no ref'}, found {current or 'no ref'}); "
                     "another talkgit process may be writing the same run"
                 )
+            pending.append(update)
+        return pending
+
+
+def _lock_collision(exc: RepositoryError) -> bool:
+    """libgit2 failed to take or rename a lock file another process (git) held or took."""
+    cause = exc.__cause__
+    return isinstance(cause, (pygit2.GitError, OSError)) and "lock" in str(cause)
 
 
 HEX_OID_LENGTH = 40
@@ -95,10 +131,16 @@ LOCK_POLL_S = 0.02
 
 @contextmanager
 def _locked(repo: GitRepo, names: list[str]) -> Iterator[pygit2.ReferenceTransaction]:
-    with repo.raw.transaction() as txn:
+    txn = repo.raw.transaction()
+    try:
         for name in names:
             _lock_ref(txn, name)
         yield txn
+        txn.commit()
+    finally:
+        # Free it now, and the locks of refs a failed commit did not reach with it: pygit2
+        # frees a transaction only after a commit that succeeded, or once collected.
+        txn.__exit__(RepositoryError, None, None)
 
 
 def _lock_ref(txn: pygit2.ReferenceTransaction, name: str) -> None:
@@ -107,7 +149,7 @@ def _lock_ref(txn: pygit2.ReferenceTransaction, name: str) -> None:
         try:
             txn.lock_ref(name)
             return
-        except pygit2.GitError as exc:
+        except (pygit2.GitError, OSError) as exc:  # pygit2 raises OSError for some lock errors
             if is_no_space(exc):  # no lock file could be made: waiting will not help
                 raise no_space(f"locking {name}") from exc
             if time.monotonic() >= deadline:

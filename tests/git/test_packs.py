@@ -5,11 +5,20 @@ from __future__ import annotations
 import hashlib
 import os
 import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pygit2
 
-from talkgit.git.packs import PackEntry, merge_packs, pack_index, write_pack
+from talkgit.git.packs import (
+    STALE_TEMPORARY_S,
+    PackEntry,
+    clear_stale_temporaries,
+    merge_packs,
+    pack_index,
+    write_pack,
+)
 from tests.support.gitrepo import fsck, git
 
 COMMIT, TREE, BLOB = 1, 2, 3  # git's object type numbers
@@ -100,3 +109,28 @@ def test_offsets_past_2_gib_go_to_the_64_bit_table(tmp_path: Path) -> None:
     ).stdout.decode()
     listed = {line.split()[1]: int(line.split()[0]) for line in shown.splitlines()}
     assert listed == {entry.oid.hex(): entry.offset for entry in entries}
+
+
+def test_what_a_crashed_writer_left_is_cleared_and_nothing_else(tmp_path: Path) -> None:
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    leftovers = {
+        ".talkgit-tmp-1-ab": b"",
+        "pack-1.keep": b"talkgit %s: objects no ref names yet\n" % dead.stdout.strip().encode(),
+    }
+    kept = {
+        "pack-2.keep": b"talkgit %d: objects no ref names yet\n" % os.getpid(),  # alive
+        "pack-3.keep": b"",  # the user's
+        "pack-4.keep": b"receive-pack 123 on host\n",  # git's
+    }
+    for name, data in {**leftovers, **kept}.items():
+        (tmp_path / name).write_bytes(data)
+        old = time.time() - STALE_TEMPORARY_S - 1
+        os.utime(tmp_path / name, (old, old))
+    (tmp_path / ".talkgit-tmp-2-cd").write_bytes(b"")  # young: still being written
+    clear_stale_temporaries(tmp_path)
+    assert sorted(path.name for path in tmp_path.iterdir()) == sorted([*kept, ".talkgit-tmp-2-cd"])

@@ -146,15 +146,16 @@ def test_a_long_run_leaves_a_few_packs_and_every_step_readable(repo: Path) -> No
     opened = GitRepo.discover(repo)
     early_reader = GitRepo.discover(repo)  # opened before any merge: it knows the old packs
     ledger = Ledger(opened, RUN)
-    ledger.write({"run.json": dump_json({"run": RUN})})
     packs, _ = _object_files(repo)
-    steps = TIER**2 + 1
+    ledger.write({"run.json": dump_json({"run": RUN})})
+    steps = TIER**2
     commits = []
     for index in range(1, steps + 1):
         commits.append(_record(opened, ledger, index))
         assert early_reader.commit(commits[-1]).tree_id  # another libgit2 handle opens the pack
     ours = _object_files(repo)[0] - packs
-    # 17 steps at tier 4: 16 merged twice into one pack, and the 17th on its own
+    # the ledger's first write and 16 steps at tier 4: 16 merged twice into one pack, and
+    # the 17th on its own
     assert len(ours) == 2
     for index, sha in enumerate(commits, start=1):
         assert git(repo, "show", f"{sha}:pkg/step{index}.py") == f"STEP = {index}\n"
@@ -184,15 +185,17 @@ def test_other_threads_keep_reading_the_repository_during_a_batch(repo: Path) ->
 def test_compacting_leaves_one_pack_for_everything_this_process_wrote(repo: Path) -> None:
     opened = GitRepo.discover(repo)
     ledger = Ledger(opened, RUN)
-    ledger.write({"run.json": dump_json({"run": RUN})})
     packs, _ = _object_files(repo)
-    opened.compact_objects()  # nothing written yet: nothing to do
-    assert _object_files(repo)[0] == packs
-    commits = [_record(opened, ledger, index) for index in range(1, TIER + 3)]
-    assert len(_object_files(repo)[0] - packs) == 3  # a merged four, and two on their own
+    ledger.write({"run.json": dump_json({"run": RUN})})
+    first = _object_files(repo)[0]
+    opened.compact_objects()  # one pack written yet: nothing to do
+    assert _object_files(repo)[0] == first
+    commits = [_record(opened, ledger, index) for index in range(1, TIER + 2)]
+    # the ledger's first pack and five steps: a merged four, and two on their own
+    assert len(_object_files(repo)[0] - packs) == 3
     opened.compact_objects()
     assert len(_object_files(repo)[0] - packs) == 1
-    commits.append(_record(opened, ledger, TIER + 3))  # and the next step packs as before
+    commits.append(_record(opened, ledger, TIER + 2))  # and the next step packs as before
     opened.compact_objects()
     assert len(_object_files(repo)[0] - packs) == 1
     for index, sha in enumerate(commits, start=1):
@@ -245,4 +248,29 @@ def test_two_processes_recording_at_once_lose_no_note_and_no_object(repo: Path) 
             assert f'"index":{index}' in note.replace(" ", "")
     packs, _ = _object_files(repo)
     assert len(packs) == len(runs)  # each process merged its own packs, and only its own
+    fsck(repo)
+
+
+def test_a_pack_no_ref_names_yet_survives_gc_prune_now(repo: Path) -> None:
+    opened = GitRepo.discover(repo)
+    with opened.batch():
+        sha = create_commit(
+            opened, base=opened.head(), changes=[FileChange("a.py", b"A = 1\n")], message="a\n"
+        )
+        pack = opened.publish_objects()  # as a Transaction does, with the refs locked
+        assert pack is not None and pack.keep_path.exists()
+        git(repo, "gc", "--prune=now", "--quiet")
+        git(repo, "repack", "-adq")
+        assert _on_disk(repo, sha)
+        opened.release_objects(pack)  # the refs moved
+    assert not pack.keep_path.exists()
+
+
+def test_a_transaction_leaves_no_pack_held(repo: Path) -> None:
+    opened = GitRepo.discover(repo)
+    ledger = Ledger(opened, RUN)
+    ledger.write({"run.json": dump_json({"run": RUN})})
+    _record(opened, ledger, 1)
+    assert list((repo / ".git" / "objects" / "pack").glob("*.keep")) == []
+    git(repo, "gc", "--prune=now", "--quiet")
     fsck(repo)

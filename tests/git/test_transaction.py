@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import threading
 from pathlib import Path
 
 import pytest
@@ -132,4 +134,39 @@ def test_a_large_flat_notes_tree_fans_out_and_git_still_reads_every_note(repo: P
     assert git(repo, "notes", "--ref=talkgit/steps", "show", targets[0]) == f"note {targets[0]}\n"
     assert git(repo, "notes", "--ref=talkgit/steps", "show", targets[-1]) == "the last\n"
     assert read_note(opened, STEP_NOTES_REF, targets[1]) == f"note {targets[1]}\n"
+    fsck(repo)
+
+
+def test_deleting_packed_refs_while_git_packs_refs_deletes_them_all(repo: Path) -> None:
+    """Deleting a packed ref takes packed-refs.lock, which `git pack-refs` (and so
+    `git gc`) holds meanwhile; libgit2 had already deleted some of the loose refs, so the
+    transaction failed half applied. It is retried until every ref has gone."""
+    opened = GitRepo.discover(repo)
+    head = opened.head()
+    stop = threading.Event()
+
+    def pack_refs() -> None:
+        while not stop.is_set():
+            subprocess.run(
+                ["git", "pack-refs", "--all"], cwd=repo, capture_output=True, check=False
+            )
+
+    packer = threading.Thread(target=pack_refs)
+    packer.start()
+    try:
+        for round_ in range(60):
+            names = [f"refs/heads/gone/{round_}/{n}" for n in range(3)]
+            tx = Transaction(opened)
+            for name in names:
+                tx.set_ref(name, head, expected=None)
+            tx.commit()
+            git(repo, "pack-refs", "--all")
+            tx = Transaction(opened)
+            for name in names:
+                tx.delete_ref(name, expected=head)
+            tx.commit()
+    finally:
+        stop.set()
+        packer.join()
+    assert git(repo, "for-each-ref", "refs/heads/gone") == ""
     fsck(repo)
