@@ -152,10 +152,20 @@ def _write(pack_dir: Path, stored: Iterable[_Stored], *, keep: bool = False) -> 
         offset += len(chunk)
     digest = checksum.digest()
     pack = Pack(pack_dir / f"pack-{digest.hex()}.pack", tuple(entries))
-    if keep:
-        _write_file(pack.keep_path, [KEEP_REASON % os.getpid()])
-    _write_file(pack.path, [header, *(chunk for _, chunk, _ in chunks), digest])
-    _write_file(pack.index_path, [pack_index(entries, digest)])
+    files = (pack.index_path, pack.path, pack.keep_path)
+    existed = {path for path in files if path.exists()}  # the same objects, written before
+    try:
+        if keep:
+            _write_file(pack.keep_path, [KEEP_REASON % os.getpid()])
+        _write_file(pack.path, [header, *(chunk for _, chunk, _ in chunks), digest])
+        _write_file(pack.index_path, [pack_index(entries, digest)])
+    except BaseException:
+        # A pack without its index is invisible to git and never cleaned by it: on a full
+        # disk it would hold on to the very space a retry needs.
+        for path in files:
+            if path not in existed:
+                path.unlink(missing_ok=True)
+        raise
     return pack
 
 
