@@ -11,27 +11,19 @@ lost: it is the change's, and the report names each file judged by the base's ve
 
 from __future__ import annotations
 
-import configparser
 import stat
-import sys
 from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
-from typing import Any
 
 from talkgit.errors import RepositoryError
+from talkgit.gates.mypy_scope import mypy_section
 from talkgit.git.repo import GitRepo
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # tomli is tomllib's backport, a dependency on 3.10 only
-    import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
 
 # What ruff (at any depth), mypy, bandit and pytest read their settings from.
 RULE_FILES = frozenset(
     {"pyproject.toml", "ruff.toml", ".ruff.toml", "mypy.ini", ".mypy.ini", "setup.cfg"}
     | {".bandit", "pytest.ini", ".pytest.ini", "tox.ini"}
 )
-_MYPY_SECTIONS = (("mypy.ini", False), (".mypy.ini", False), ("pyproject.toml", True))
 
 
 def rules_touched(repo: GitRepo, base: str, changed: Iterable[str]) -> tuple[str, ...]:
@@ -93,32 +85,13 @@ def _plugin_files(repo: GitRepo, base: str) -> frozenset[str]:
 
 def _plugins(repo: GitRepo, base: str) -> list[str]:
     """The ``plugins`` of the base's mypy configuration, from the file mypy would read."""
-    for name, is_toml in (*_MYPY_SECTIONS, ("setup.cfg", False)):
+
+    def read(name: str) -> str | None:
         data = repo.read_file(base, name)
-        if data is None:
-            continue
-        section = _toml_mypy(data) if is_toml else _ini_mypy(data)
-        if section is not None:
-            return _as_list(section.get("plugins"))
-    return []
+        return None if data is None else data.decode("utf-8", "replace")
 
-
-def _toml_mypy(data: bytes) -> dict[str, Any] | None:
-    try:
-        tool = tomllib.loads(data.decode("utf-8", "replace")).get("tool", {})
-    except tomllib.TOMLDecodeError:
-        return None
-    mypy = tool.get("mypy") if isinstance(tool, dict) else None
-    return mypy if isinstance(mypy, dict) else None
-
-
-def _ini_mypy(data: bytes) -> dict[str, Any] | None:
-    parser = configparser.ConfigParser(interpolation=None)
-    try:
-        parser.read_string(data.decode("utf-8", "replace"))
-    except configparser.Error:
-        return None
-    return dict(parser["mypy"]) if parser.has_section("mypy") else None
+    found = mypy_section(read)
+    return [] if found is None else _as_list(found[1].get("plugins"))
 
 
 def _as_list(value: object) -> list[str]:

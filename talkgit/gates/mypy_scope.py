@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import re
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -95,36 +95,51 @@ def _search(pattern: str, path: str) -> bool:
 
 
 def read_scope(root: Path) -> MypyScope:
-    """``files`` and ``exclude`` from the file mypy reads its configuration from: the
-    first of mypy.ini, .mypy.ini, pyproject.toml ([tool.mypy]), setup.cfg ([mypy]) that
-    it can parse, the last two only when they have a mypy section."""
+    """``files`` and ``exclude`` from the file mypy reads its configuration from."""
+    found = mypy_section(lambda name: _read(root / name))
+    return MypyScope(None, ()) if found is None else _scope(root, found[1], toml=found[0])
+
+
+def mypy_section(read: Callable[[str], str | None]) -> tuple[bool, dict[str, Any]] | None:
+    """The mypy section of the file mypy reads its configuration from, and whether that
+    file is TOML: the first of mypy.ini, .mypy.ini, pyproject.toml ([tool.mypy]),
+    setup.cfg ([mypy]) that it can parse, the last two only with a mypy section.
+    ``read`` gives a file's text (None: absent), from a tree or from a commit."""
     for name in CONFIG_FILES:
-        path = root / name
-        if not path.is_file():
+        text = read(name)
+        if text is None:
             continue
-        section = _toml_section(path) if name.endswith(".toml") else _ini_section(path, name)
+        toml = name.endswith(".toml")
+        section = _toml_section(text) if toml else _ini_section(text, name)
         if section is not None:
-            return _scope(root, section, toml=name.endswith(".toml"))
-    return MypyScope(None, ())
+            return toml, section
+    return None
 
 
-def _toml_section(path: Path) -> dict[str, Any] | None:
+def _read(path: Path) -> str | None:
     try:
-        document = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return path.read_text(encoding="utf-8") if path.is_file() else None
+    except (OSError, UnicodeDecodeError):
+        return None  # mypy complains and moves on to the next file, and so does the gate
+
+
+def _toml_section(text: str) -> dict[str, Any] | None:
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
         return None  # mypy complains and moves on to the next file, and so does the gate
     tool = document.get("tool")
     section = tool.get("mypy") if isinstance(tool, dict) else None
     return section if isinstance(section, dict) else None
 
 
-def _ini_section(path: Path, name: str) -> dict[str, Any] | None:
+def _ini_section(text: str, name: str) -> dict[str, Any] | None:
     import configparser  # only for the projects that keep an INI file
 
     parser = configparser.RawConfigParser()
     try:
-        parser.read(path, encoding="utf-8")
-    except (configparser.Error, UnicodeDecodeError):
+        parser.read_string(text)
+    except configparser.Error:
         return None
     if parser.has_section("mypy"):
         return dict(parser["mypy"])
