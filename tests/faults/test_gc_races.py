@@ -10,13 +10,13 @@ with the expected tree and that git and talkgit can still read every ref.
 from __future__ import annotations
 
 import subprocess
-import sys
 import threading
 from pathlib import Path
 
 import pytest
 
 from talkgit import exit_codes
+from tests.support.cli import talkgit_process
 from tests.support.gitrepo import fsck, git, make_repo
 from tests.support.scripts import NO_GATES, edit, plan_reply, run_scripted, scripted_model
 
@@ -74,16 +74,6 @@ def _model(directory: Path) -> str:
     return scripted_model(directory, replies)
 
 
-def _talkgit(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "talkgit", *args],
-        cwd=repo,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-
-
 @pytest.mark.parametrize("trial", range(TRIALS))
 def test_a_run_survives_gc_prune_now_running_throughout(tmp_path: Path, trial: int) -> None:
     repo = make_repo(tmp_path / "repo", FILES)
@@ -103,7 +93,7 @@ def test_a_run_survives_gc_prune_now_running_throughout(tmp_path: Path, trial: i
         assert git(repo, "show", f"{integration}:m{n}.py") == f"V{n} = {n + 1}\n"
     fsck(repo)
     for args in (("runs",), ("show", run_id)):
-        done = _talkgit(repo, *args)
+        done = talkgit_process(*args, cwd=repo)
         assert done.returncode == 0, done.stderr
     git(repo, "gc", "--quiet", "--prune=now")
     fsck(repo)

@@ -17,12 +17,12 @@ from pathlib import Path
 import pytest
 
 from talkgit.secret_env import is_secret_name, secret_names
+from tests.support.cli import SOURCE, talkgit_process
 from tests.support.github_server import TOKEN, GitHubServer, actions_environ
 from tests.support.gitrepo import commit_file, git, make_repo
 from tests.support.scripts import edit, plan_reply, scripted_model
 
 KEY = "sk-test-secret-never-seen-5b1e"
-TALKGIT_SOURCE = Path(__file__).resolve().parents[2]
 
 # What a hostile conftest.py does the moment pytest loads it: take all it can reach of
 # its parent's secrets (as root, /proc/<pid>/mem would be open too: see secret_env).
@@ -42,20 +42,6 @@ Path(os.environ["LOOT"]).write_text(
     repr(dict(os.environ)) + _read(f"/proc/{os.getppid()}/environ")
 )
 """
-
-
-def _talkgit(*args: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    """The real CLI in a process of its own, as the Action and a user start it."""
-    environment = {**os.environ, "PYTHONPATH": str(TALKGIT_SOURCE), **env}
-    return subprocess.run(
-        [sys.executable, "-m", "talkgit", *args],
-        cwd=cwd,
-        env=environment,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=300,
-    )
 
 
 @pytest.mark.parametrize(
@@ -91,7 +77,7 @@ def test_a_protected_process_shows_its_children_no_secret(tmp_path: Path) -> Non
     )
     (tmp_path / "conftest.py").write_text(STEAL)
     (tmp_path / "test_nothing.py").write_text("def test_nothing():\n    pass\n")
-    env = {**os.environ, "PYTHONPATH": str(TALKGIT_SOURCE), "OPENAI_API_KEY": KEY}
+    env = {**os.environ, "PYTHONPATH": str(SOURCE), "OPENAI_API_KEY": KEY}
     env |= {"LOOT": str(loot), "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
     subprocess.run([sys.executable, "-c", code, KEY], cwd=tmp_path, env=env, check=True)
     assert loot.exists() and KEY not in loot.read_text()
@@ -117,7 +103,7 @@ def test_a_runs_tests_cannot_read_the_model_key(tmp_path: Path) -> None:
     tests = json.dumps([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"])
     env = {"OPENAI_API_KEY": KEY, "LOOT": str(loot), "TALKGIT_TEST_COMMAND": tests}
     env |= {"TALKGIT_RUN_GATES": "[]", "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
-    done = _talkgit("run", "--model", model, "set X to 2", cwd=repo, env=env)
+    done = talkgit_process("run", "--model", model, "set X to 2", cwd=repo, env=env)
     assert done.returncode == 0, done.stderr
     assert loot.exists() and KEY not in loot.read_text()
 
@@ -153,7 +139,7 @@ def test_a_pull_requests_tests_do_not_run_next_to_the_token(tmp_path: Path) -> N
             "GITHUB_OUTPUT": str(tmp_path / "output.txt"),
             "LOOT": str(loot),
         }
-        done = _talkgit("review", "--github", cwd=checkout, env=env)
+        done = talkgit_process("review", "--github", cwd=checkout, env=env)
         comments = github.issue_comments.get(3, [])
     assert not loot.exists(), "the pull request's conftest.py ran next to the token"
     assert "this job holds secrets (GITHUB_TOKEN): tests are not run" in done.stderr
