@@ -20,9 +20,10 @@ import shlex
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from contextvars import ContextVar
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any, Literal, get_origin
+from typing import Annotated, Any, Literal, TypeVar, get_origin
 from urllib.parse import urlsplit
 
 from dotenv.parser import parse_stream
@@ -48,6 +49,8 @@ from pydantic_settings import (
 
 from talkgit.errors import ConfigError
 from talkgit.gates.policy import DEFAULT_POLICY, GATE_DEFAULTS, GatePolicy
+
+_T = TypeVar("_T")
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -120,6 +123,9 @@ Money = Annotated[
     Decimal, BeforeValidator(_refuse_bool("expected a decimal number")), Field(allow_inf_nan=False)
 ]
 Command = Annotated[list[str], NoDecode, BeforeValidator(_split_command), Field(min_length=1)]
+# How an agent asks for more context: the provider's function calling ("native"), JSON in
+# its reply ("text"), or native where litellm's map says the model has it ("auto").
+ToolCalls = Literal["auto", "native", "text"]
 
 
 class AgentSettings(BaseModel):
@@ -131,9 +137,25 @@ class AgentSettings(BaseModel):
     api_base: str | None = None
     timeout: Seconds | None = None
     instructions: str | None = None
+    context_window: Count | None = Field(default=None, ge=256)
+    prompt_tokens: Count | None = Field(default=None, ge=256)
+    map_tokens: Count | None = Field(default=None, ge=0)
+    lookups: Count | None = Field(default=None, ge=0)
+    tool_calls: ToolCalls | None = None
 
 
 _NO_AGENT_SETTINGS = AgentSettings()
+
+
+@dataclass(frozen=True)
+class PromptSettings:
+    """How big one agent's prompts may be and how it may ask for more (``Settings.prompt``)."""
+
+    context_window: int | None  # for models litellm's map does not know
+    prompt_tokens: int | None  # a cap below the model's window
+    map_tokens: int  # the repository map's share of the prompt
+    lookups: int  # requests for more context per step attempt
+    tool_calls: ToolCalls
 
 
 class ReviewerSettings(BaseModel):
@@ -224,6 +246,13 @@ class Settings(BaseSettings):
     council: CouncilSettings = Field(default_factory=CouncilSettings)
     # How many tokens of skills (.talkgit/skills/*.md) one step's prompt may carry.
     skill_tokens: Count = Field(default=1500, ge=0)
+    # Prompt sizes (docs/agents.md): the window of a model litellm's map does not know, a
+    # cap on any prompt, the repository map's share, and lookups per step attempt.
+    context_window: Count | None = Field(default=None, ge=256)
+    prompt_tokens: Count | None = Field(default=None, ge=256)
+    map_tokens: Count = Field(default=2048, ge=0)
+    lookups: Count = Field(default=6, ge=0)
+    tool_calls: ToolCalls = "auto"
     # `talkgit check` and the hooks hand their work to a warm resident process (talkgit/server);
     # read before the configuration is loaded, from TALKGIT_CHECK_SERVER or the config files.
     check_server: bool = False
@@ -249,6 +278,17 @@ class Settings(BaseSettings):
         """The settings under ``agents.<name>``, or empty ones when the agent has none."""
         return self.agents.get(name, _NO_AGENT_SETTINGS)
 
+    def prompt(self, agent: str) -> PromptSettings:
+        """``agent``'s prompt settings: ``agents.<agent>.*`` over the global ones."""
+        own = self.agent(agent)
+        return PromptSettings(
+            context_window=_first_set(own.context_window, self.context_window),
+            prompt_tokens=_first_set(own.prompt_tokens, self.prompt_tokens),
+            map_tokens=_first_set(own.map_tokens, self.map_tokens) or 0,
+            lookups=_first_set(own.lookups, self.lookups) or 0,
+            tool_calls=own.tool_calls or self.tool_calls,
+        )
+
     def model_for(self, agent: str, override: str | None = None) -> str | None:
         """The model for ``agent``: ``override`` > ``agents.<agent>.model`` > ``model``."""
         return _first_set(override, self.agent(agent).model, self.model)
@@ -270,7 +310,7 @@ class Settings(BaseSettings):
         return self.call_timeout if timeout is None else timeout
 
 
-def _first_set(*values: str | None) -> str | None:
+def _first_set(*values: _T | None) -> _T | None:
     return next((value for value in values if value is not None), None)
 
 

@@ -19,9 +19,12 @@ from pydantic import BaseModel, Field, NonNegativeInt, StrictStr, ValidationErro
 
 from talkgit.errors import ConfigError
 from talkgit.files import write_atomically
-from talkgit.llm.types import Message, Reply, Usage
+from talkgit.llm.types import Message, Reply, Tool, ToolCall, Usage
 
 RECORD_VERSION = 1  # bump with _Record.version when the format changes
+# A record with tool calls is version 2, so a talkgit that predates them treats it as a
+# miss instead of replaying the reply without its calls.
+TOOL_CALLS_VERSION = 2
 _KEY = re.compile(r"[0-9a-f]{64}")
 
 
@@ -76,10 +79,26 @@ def sha256_text(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def response_digest(text: str, tool_calls: Sequence[ToolCall] = ()) -> str:
+    """The response hash: of the text alone, or of the text and the tool calls it made."""
+    if not tool_calls:
+        return sha256_text(text)
+    calls = [_call_dict(call) for call in tool_calls]
+    return sha256_text(_canonical({"text": text, "tool_calls": calls}))
+
+
+def _call_dict(call: ToolCall) -> dict[str, str]:
+    return {"id": call.id, "name": call.name, "arguments": call.arguments}
+
+
+def _canonical(value: object) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def encode_reply(reply: Reply) -> str:
     """The cache record for ``reply``."""
-    record = {
-        "version": RECORD_VERSION,
+    record: dict[str, object] = {
+        "version": TOOL_CALLS_VERSION if reply.tool_calls else RECORD_VERSION,
         "text": reply.text,
         "model": reply.model,
         "usage": {
@@ -88,6 +107,8 @@ def encode_reply(reply: Reply) -> str:
             "cost_usd": str(reply.usage.cost_usd),
         },
     }
+    if reply.tool_calls:
+        record["tool_calls"] = [_call_dict(call) for call in reply.tool_calls]
     return json.dumps(record, sort_keys=True, ensure_ascii=False)
 
 
@@ -97,11 +118,18 @@ class _UsageRecord(BaseModel):
     cost_usd: Annotated[Decimal, Field(ge=0, allow_inf_nan=False)]
 
 
+class _CallRecord(BaseModel):
+    id: StrictStr
+    name: StrictStr
+    arguments: StrictStr
+
+
 class _Record(BaseModel):
-    version: Literal[1]
+    version: Literal[1, 2]
     text: StrictStr
     model: StrictStr
     usage: _UsageRecord
+    tool_calls: tuple[_CallRecord, ...] = ()
 
 
 def decode_reply(record: str, request_sha256: str) -> Reply | None:
@@ -110,22 +138,31 @@ def decode_reply(record: str, request_sha256: str) -> Reply | None:
         data = _Record.model_validate_json(record)
     except ValidationError:
         return None
+    calls = tuple(ToolCall(c.id, c.name, c.arguments) for c in data.tool_calls)
     return Reply(
         text=data.text,
         model=data.model,
         usage=Usage(data.usage.input_tokens, data.usage.output_tokens, data.usage.cost_usd),
         request_sha256=request_sha256,
-        response_sha256=sha256_text(data.text),
+        response_sha256=response_digest(data.text, calls),
         cached=True,
+        tool_calls=calls,
     )
 
 
-def request_key(model: str, api_base: str | None, messages: Sequence[Message]) -> str:
-    """The sha256 of the canonical JSON of what was asked: model, api_base and messages."""
-    request = {
+def request_key(
+    model: str, api_base: str | None, messages: Sequence[Message], tools: Sequence[Tool] = ()
+) -> str:
+    """The sha256 of the canonical JSON of what was asked: model, api_base, messages, tools.
+
+    Tools, and the tool fields of messages, count only when present, so a request without
+    them hashes as it always has.
+    """
+    request: dict[str, object] = {
         "model": model,
         "api_base": api_base,
-        "messages": [{"role": m.role, "content": m.content} for m in messages],
+        "messages": [m.as_dict() for m in messages],
     }
-    canonical = json.dumps(request, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return sha256_text(canonical)
+    if tools:
+        request["tools"] = [tool.as_dict() for tool in tools]
+    return sha256_text(_canonical(request))

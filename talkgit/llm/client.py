@@ -24,9 +24,18 @@ from typing import Any
 
 from talkgit.errors import ModelError, TalkgitError
 from talkgit.llm import scripted
-from talkgit.llm.cache import decode_reply, encode_reply, request_key, sha256_text
+from talkgit.llm.cache import decode_reply, encode_reply, request_key, response_digest
 from talkgit.llm.errors import CallContext, classify, missing_key, translate, unknown_model
-from talkgit.llm.types import CallPolicy, Message, Reply, ResponseCache, Usage
+from talkgit.llm.types import (
+    CallPolicy,
+    Message,
+    ModelInfo,
+    Reply,
+    ResponseCache,
+    Tool,
+    ToolCall,
+    Usage,
+)
 from talkgit.redaction import Redactor, redactor, remember, secret_values
 
 _log = logging.getLogger(__name__)
@@ -100,6 +109,18 @@ def key_variable(provider: str) -> str:
 
 
 @dataclass(frozen=True)
+class _Call:
+    """One ``complete`` request that the cache could not answer."""
+
+    agent: str
+    model: str
+    messages: tuple[Message, ...]
+    api_base: str | None
+    timeout: float
+    tools: tuple[Tool, ...]
+
+
+@dataclass(frozen=True)
 class _Route:
     """How one ``complete`` call reaches litellm."""
 
@@ -150,25 +171,32 @@ class LLM:
         messages: Sequence[Message],
         api_base: str | None = None,
         timeout: float | None = None,
+        tools: Sequence[Tool] = (),
     ) -> Reply:
         """Ask ``model`` for the next message after ``messages``, on behalf of ``agent``.
 
-        A cached reply is returned without a call (``cached=True``). Rate limits, server
-        errors, time-outs and connection failures are retried per the policy; every
-        failure that remains is a one-line ModelError with no secret in it.
+        ``tools`` are offered through the provider's function calling; the reply's
+        ``tool_calls`` are the ones the model made. A cached reply is returned without a
+        call (``cached=True``). Rate limits, server errors, time-outs and connection
+        failures are retried per the policy; every failure that remains is a one-line
+        ModelError with no secret in it.
         """
         messages = tuple(messages)
         redact = redactor(self._environ)
         key = request_key(
             model,
             None if api_base is None else redact(api_base),
-            [Message(m.role, redact(m.content)) for m in messages],
+            [replace(m, content=redact(m.content)) for m in messages],
+            tools,
         )
         cached = self._cached(key)
         if cached is not None:
             self.note_answered(agent=agent, model=model)
             return _redacted(cached, redact)  # stored before a key it holds was known
-        reply = self._call(agent, model, messages, api_base, timeout or self._policy.timeout, key)
+        call = _Call(
+            agent, model, messages, api_base, timeout or self._policy.timeout, tuple(tools)
+        )
+        reply = self._call(call, key)
         reply = _redacted(reply, redact)
         if self._cache is not None:
             self._cache.put(key, encode_reply(reply))
@@ -185,29 +213,73 @@ class LLM:
         if script is not None:
             self.scripts.skip_reply(script, agent)
 
+    def model_info(self, model: str) -> ModelInfo:
+        """What litellm's bundled model map says of ``model`` (nothing, for models it lacks)."""
+        if scripted.script_path(model) is not None:
+            return ModelInfo()
+        litellm = load_litellm()
+        try:
+            info = litellm.get_model_info(model)
+        except Exception:  # litellm raises its own errors for models it has not mapped
+            return ModelInfo()
+        return ModelInfo(
+            context_window=_positive(info.get("max_input_tokens") or info.get("max_tokens")),
+            max_output_tokens=_positive(info.get("max_output_tokens")),
+            native_tools=bool(info.get("supports_function_calling")),
+        )
+
+    def count_tokens(
+        self, model: str, messages: Sequence[Message], tools: Sequence[Tool] = ()
+    ) -> int:
+        """The prompt's size in ``model``'s tokens, by litellm's counter (its tokenizer for
+        the model, or a general one for models it does not know)."""
+        litellm = load_litellm()
+        counted = scripted.LITELLM_MODEL if scripted.script_path(model) else model
+        try:
+            return int(
+                litellm.token_counter(
+                    model=counted,
+                    messages=[m.as_dict() for m in messages],
+                    tools=[tool.as_dict() for tool in tools] or None,
+                )
+            )
+        except Exception as exc:  # a tokenizer that cannot load is not worth a failed run
+            _log.info("%s: token counter failed (%s); estimating", model, type(exc).__name__)
+            return sum(len(m.content) for m in messages) // 3 + 4 * len(messages)
+
+    def _check_fits(self, call: _Call) -> None:
+        """A ModelError, before any call, for a prompt larger than the model's window.
+
+        Agents fit their prompts to a budget; this is the last guard, for the models
+        litellm's map knows (others are held to the window set in the configuration).
+        """
+        window = self.model_info(call.model).context_window
+        if window is None:
+            return
+        size = self.count_tokens(call.model, call.messages, call.tools)
+        if size > window:
+            raise ModelError(
+                f"{call.model}: the {call.agent}'s prompt is {size} tokens, more than the "
+                f"{window} the model accepts; name fewer files or lower the agent's budget"
+            )
+
     def _cached(self, key: str) -> Reply | None:
         record = self._cache.get(key) if self._cache is not None else None
         return decode_reply(record, key) if record is not None else None
 
-    def _call(
-        self,
-        agent: str,
-        model: str,
-        messages: tuple[Message, ...],
-        api_base: str | None,
-        timeout: float,
-        key: str,
-    ) -> Reply:
+    def _call(self, call: _Call, key: str) -> Reply:
+        self._check_fits(call)
         litellm = load_litellm()
-        route = self._route(litellm, model, api_base)
+        route = self._route(litellm, call.model, call.api_base)
         if route.api_key is not None:
             remember([route.api_key])
         redact = redactor(self._environ, extra=[route.api_key or ""])
-        context = CallContext(model, api_base, route.key_variable, timeout)
+        context = CallContext(call.model, call.api_base, route.key_variable, call.timeout)
+        model = call.model
         attempt = 0
         while True:
             try:
-                response = self._attempt(litellm, route, agent, messages, timeout)
+                response = self._attempt(litellm, route, call)
             except TalkgitError:
                 raise
             except Exception as exc:  # litellm's, or a provider's it did not map
@@ -247,24 +319,19 @@ class LLM:
             raise missing_key(model, variable if variable in missing else missing[0])
         return _Route(model, api_base, api_key, variable, None)
 
-    def _attempt(
-        self,
-        litellm: ModuleType,
-        route: _Route,
-        agent: str,
-        messages: tuple[Message, ...],
-        timeout: float,
-    ) -> Any:
-        options: dict[str, Any] = {"timeout": timeout, "num_retries": 0, "max_retries": 0}
+    def _attempt(self, litellm: ModuleType, route: _Route, call: _Call) -> Any:
+        options: dict[str, Any] = {"timeout": call.timeout, "num_retries": 0, "max_retries": 0}
         if route.api_base is not None:
             options["api_base"] = route.api_base
         if route.api_key is not None:
             options["api_key"] = route.api_key
         if route.script is not None:
-            options["metadata"] = scripted.metadata(self.scripts.take(route.script, agent))
+            options["metadata"] = scripted.metadata(self.scripts.take(route.script, call.agent))
+        if call.tools:
+            options["tools"] = [tool.as_dict() for tool in call.tools]
         return litellm.completion(
             model=route.litellm_model,
-            messages=[{"role": m.role, "content": m.content} for m in messages],
+            messages=[m.as_dict() for m in call.messages],
             **options,
         )
 
@@ -278,9 +345,11 @@ class LLM:
 
 def _reply(litellm: ModuleType, model: str, response: Any, key: str) -> Reply:
     try:
-        text = response.choices[0].message.content or ""
+        message = response.choices[0].message
+        text = message.content or ""
     except (AttributeError, IndexError, TypeError):
         raise ModelError(f"{model}: the provider's answer has no message") from None
+    calls = _tool_calls(getattr(message, "tool_calls", None))
     usage = getattr(response, "usage", None)
     return Reply(
         text=str(text),
@@ -291,17 +360,43 @@ def _reply(litellm: ModuleType, model: str, response: Any, key: str) -> Reply:
             cost_usd=_cost(litellm, response),
         ),
         request_sha256=key,
-        response_sha256=sha256_text(str(text)),
+        response_sha256=response_digest(str(text), calls),
         cached=False,
+        tool_calls=calls,
     )
 
 
+def _tool_calls(raw: Any) -> tuple[ToolCall, ...]:
+    """The provider's tool calls as talkgit's; one without a function name is dropped."""
+    calls = []
+    for number, call in enumerate(raw or (), 1):
+        function = getattr(call, "function", None)
+        name = getattr(function, "name", None)
+        if not isinstance(name, str) or not name:
+            continue
+        arguments = getattr(function, "arguments", None)
+        call_id = getattr(call, "id", None)
+        calls.append(
+            ToolCall(
+                id=call_id if isinstance(call_id, str) and call_id else f"call_{number}",
+                name=name,
+                arguments=arguments if isinstance(arguments, str) else "{}",
+            )
+        )
+    return tuple(calls)
+
+
 def _redacted(reply: Reply, redact: Redactor) -> Reply:
-    """``reply`` with its text redacted, and the response hash of that text."""
+    """``reply`` with its text and tool arguments redacted, and the response hash of them."""
     text = redact(reply.text)
-    if text == reply.text:
+    calls = tuple(replace(c, arguments=redact(c.arguments)) for c in reply.tool_calls)
+    if text == reply.text and calls == reply.tool_calls:
         return reply
-    return replace(reply, text=text, response_sha256=sha256_text(text))
+    return replace(reply, text=text, tool_calls=calls, response_sha256=response_digest(text, calls))
+
+
+def _positive(value: Any) -> int | None:
+    return value if isinstance(value, int) and value > 0 else None
 
 
 def _count(value: Any) -> int:

@@ -4,19 +4,69 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from talkgit.errors import ConfigError
 
-Role = Literal["system", "user", "assistant"]
+Role = Literal["system", "user", "assistant", "tool"]
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    """A model's request to run one of the tools it was offered; ``arguments`` is JSON text."""
+
+    id: str
+    name: str
+    arguments: str
+
+    def as_dict(self) -> dict[str, Any]:
+        function = {"name": self.name, "arguments": self.arguments}
+        return {"id": self.id, "type": "function", "function": function}
 
 
 @dataclass(frozen=True)
 class Message:
-    """One chat message sent to a model."""
+    """One chat message sent to a model.
+
+    An assistant message may carry the ``tool_calls`` it made; a ``tool`` message answers
+    the call ``tool_call_id`` names (the provider's native tool calling).
+    """
 
     role: Role
     content: str
+    tool_calls: tuple[ToolCall, ...] = ()
+    tool_call_id: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """The message as the OpenAI chat protocol (and litellm) spells it."""
+        message: dict[str, Any] = {"role": self.role, "content": self.content}
+        if self.tool_calls:
+            message["tool_calls"] = [call.as_dict() for call in self.tool_calls]
+        if self.tool_call_id is not None:
+            message["tool_call_id"] = self.tool_call_id
+        return message
+
+
+@dataclass(frozen=True)
+class Tool:
+    """A function a model may call: its name, what it does, and its JSON-schema parameters."""
+
+    name: str
+    description: str
+    parameters: dict[str, Any]
+
+    def as_dict(self) -> dict[str, Any]:
+        function = {"name": self.name, "description": self.description}
+        return {"type": "function", "function": {**function, "parameters": self.parameters}}
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What litellm's model map knows of a model; None where it does not know."""
+
+    context_window: int | None = None  # input tokens the model accepts
+    max_output_tokens: int | None = None
+    native_tools: bool = False  # the provider's function calling
 
 
 @dataclass(frozen=True)
@@ -50,6 +100,7 @@ class Reply:
     request_sha256: str
     response_sha256: str
     cached: bool
+    tool_calls: tuple[ToolCall, ...] = ()
 
 
 @dataclass(frozen=True)

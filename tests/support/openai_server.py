@@ -25,12 +25,16 @@ COMPLETIONS_PATH = "/v1/chat/completions"
 
 @dataclass(frozen=True)
 class Reply:
-    """A successful completion; token counts default to a word count of prompt and text."""
+    """A successful completion; token counts default to a word count of prompt and text.
+
+    ``tool_calls`` are (name, arguments JSON) pairs the answer makes as native tool calls.
+    """
 
     text: str
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
     model: str | None = None
+    tool_calls: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -205,6 +209,12 @@ class OpenAIServer:
             else max(len(reply.text.split()), 1)
         )
         model = reply.model or (request.body.get("model") if isinstance(request.body, dict) else "")
+        message: dict[str, Any] = {"role": "assistant", "content": reply.text}
+        if reply.tool_calls:
+            message["tool_calls"] = [
+                {"id": f"call_{n}", "type": "function", "function": {"name": k, "arguments": a}}
+                for n, (k, a) in enumerate(reply.tool_calls, 1)
+            ]
         return {
             "id": f"chatcmpl-test{next(self._ids)}",
             "object": "chat.completion",
@@ -213,9 +223,9 @@ class OpenAIServer:
             "choices": [
                 {
                     "index": 0,
-                    "message": {"role": "assistant", "content": reply.text},
+                    "message": message,
                     "logprobs": None,
-                    "finish_reason": "stop",
+                    "finish_reason": "tool_calls" if reply.tool_calls else "stop",
                 }
             ],
             "usage": {
