@@ -41,15 +41,18 @@ def test_a_tool_answer_is_sent_in_the_protocol_s_form(llm: LLM, openai_server) -
     ]
     llm.complete(agent="coder", model=MODEL, messages=messages, api_base=openai_server.base_url)
     sent = openai_server.requests[-1].messages
-    assert sent[2]["tool_calls"][0]["function"] == {"name": "read_file", "arguments": call.arguments}
+    assert sent[2]["tool_calls"][0]["function"] == {
+        "name": "read_file",
+        "arguments": call.arguments,
+    }
     assert sent[3] == {"role": "tool", "content": "print('hi')", "tool_call_id": "call_7"}
 
 
 def test_a_cached_reply_keeps_its_tool_calls(llm: LLM, openai_server, cache_dir) -> None:
     openai_server.push(Reply("", tool_calls=(("read_file", '{"path": "a.py"}'),)))
-    ask = {"agent": "coder", "model": MODEL, "messages": HELLO, "tools": [READ]}
-    first = llm.complete(**ask, api_base=openai_server.base_url)
-    again = llm.complete(**ask, api_base=openai_server.base_url)
+    base = openai_server.base_url
+    first = llm.complete(agent="coder", model=MODEL, messages=HELLO, api_base=base, tools=[READ])
+    again = llm.complete(agent="coder", model=MODEL, messages=HELLO, api_base=base, tools=[READ])
     assert again.cached and again.tool_calls == first.tool_calls
     assert again.response_sha256 == first.response_sha256
     assert openai_server.calls == 1
@@ -82,5 +85,7 @@ def test_model_info_reads_litellm_s_map(llm: LLM) -> None:
 def test_a_prompt_larger_than_the_window_is_refused_before_any_call(llm: LLM, openai_server):
     huge = [Message("user", "word " * 140_000)]
     with pytest.raises(ModelError, match=r"prompt is \d+ tokens, more than the 128000"):
-        llm.complete(agent="coder", model="openai/gpt-4o", messages=huge, api_base=openai_server.base_url)
+        llm.complete(
+            agent="coder", model="openai/gpt-4o", messages=huge, api_base=openai_server.base_url
+        )
     assert openai_server.calls == 0
