@@ -7,6 +7,7 @@ import re
 from collections.abc import Collection, Iterator
 from typing import Any
 
+import json5
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from talkgit.errors import TalkgitError
@@ -55,7 +56,7 @@ def parse_plan(
     if document is None:
         raise PlanError('no JSON object with a "steps" list found in the reply')
     try:
-        plan = Plan.model_validate(document)
+        plan = Plan.model_validate(_as_written_by_models(document))
     except ValidationError as exc:
         raise PlanError("; ".join(_describe(error) for error in exc.errors())) from exc
     return validate_plan(plan, known_agents, satisfied, allow_empty=allow_empty)
@@ -134,14 +135,28 @@ def topological_order(plan: Plan, satisfied: Collection[str] = ()) -> list[str]:
 
 
 def _find_json_object(text: str) -> dict[str, Any] | None:
+    """The plan object in ``text``: JSON, else JSON5 (comments, trailing commas, single
+    quotes), bare, in a code fence, or amid prose."""
     candidates = [text.strip(), *(m.group(1) for m in _FENCE.finditer(text))]
     for candidate in candidates:
+        found = _plan_object(candidate)
+        if found is not None:
+            return found
+    return _object_in_prose(text)
+
+
+def _plan_object(candidate: str) -> dict[str, Any] | None:
+    for load in (json.loads, json5.loads):
         try:
-            value = json.loads(candidate)
-        except json.JSONDecodeError:
+            value = load(candidate)
+        except ValueError:  # json's and json5's decode errors are ValueErrors
             continue
         if isinstance(value, dict) and "steps" in value:
             return value
+    return None
+
+
+def _object_in_prose(text: str) -> dict[str, Any] | None:
     decoder = json.JSONDecoder()
     for match in re.finditer(r"\{", text):
         try:
@@ -150,7 +165,46 @@ def _find_json_object(text: str) -> dict[str, Any] | None:
             continue
         if isinstance(value, dict) and "steps" in value:
             return value
-    return None
+    first, last = text.find("{"), text.rfind("}")
+    return _plan_object(text[first : last + 1]) if 0 <= first < last else None
+
+
+def _as_written_by_models(document: dict[str, Any]) -> dict[str, Any]:
+    """The plan with what models commonly get almost right made right: step ids as words
+    ("Add Mode" -> "add-mode", in ``depends_on`` too) and a single path or dependency given
+    as a string instead of a list. Anything else is left for validation to report."""
+    steps = document.get("steps")
+    if not isinstance(steps, list):
+        return document
+    ids = {
+        step["id"]: _slug(step["id"])
+        for step in steps
+        if isinstance(step, dict) and isinstance(step.get("id"), str)
+    }
+    return {**document, "steps": [_step_as_written(step, ids) for step in steps]}
+
+
+def _step_as_written(step: object, ids: dict[str, str]) -> object:
+    if not isinstance(step, dict):
+        return step
+    fixed = dict(step)
+    for key in ("files", "depends_on"):
+        if isinstance(fixed.get(key), str):
+            fixed[key] = [fixed[key]] if fixed[key].strip() else []
+    if isinstance(fixed.get("id"), str):
+        fixed["id"] = ids[fixed["id"]]
+    if isinstance(fixed.get("depends_on"), list):
+        fixed["depends_on"] = [
+            ids.get(d, d) if isinstance(d, str) else d for d in fixed["depends_on"]
+        ]
+    return fixed
+
+
+def _slug(step_id: str) -> str:
+    if re.match(STEP_ID_PATTERN, step_id):
+        return step_id
+    slug = re.sub(r"[^a-z0-9._-]+", "-", step_id.strip().lower()).strip("-._")
+    return slug[:63] or step_id
 
 
 def _describe(error: Any) -> str:

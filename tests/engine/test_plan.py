@@ -27,6 +27,30 @@ def test_plan_parses_from_bare_json_fences_and_prose() -> None:
         assert plan.step("test").depends_on == ("fix-fib",)
 
 
+SMALL_MODEL_PLANS = {
+    "trailing commas": '```json\n{"steps": [{"id": "a", "agent": "coder", "goal": "g",},],}\n```',
+    "comments": '```json\n{"steps": [ // edit\n{"id": "a", "agent": "coder", "goal": "g"}]}```',
+    "single quotes in prose": "Plan: {'steps': [{'id': 'a', 'agent': 'coder', 'goal': 'g'}]} ok",
+    "unfenced JSON5 in prose": 'Here {steps: [{id: "a", agent: "coder", goal: "g",}]} done',
+}
+
+
+@pytest.mark.parametrize("reply", SMALL_MODEL_PLANS.values(), ids=SMALL_MODEL_PLANS.keys())
+def test_plans_as_small_models_write_them_are_read(reply: str) -> None:
+    assert [step.id for step in parse_plan(reply, AGENTS).steps] == ["a"]
+
+
+def test_step_ids_written_as_words_and_single_strings_are_taken_as_meant() -> None:
+    reply = _plan(
+        {"id": "Add Mode", "agent": "coder", "goal": "g", "files": "stats.py", "depends_on": ""},
+        {"id": "Run Tests", "agent": "tester", "goal": "t", "depends_on": "Add Mode"},
+    )
+    plan = parse_plan(reply, AGENTS)
+    assert [s.id for s in plan.steps] == ["add-mode", "run-tests"]
+    assert plan.step("add-mode").files == ("stats.py",)
+    assert plan.step("run-tests").depends_on == ("add-mode",)
+
+
 @pytest.mark.parametrize(
     ("reply", "expected"),
     [
@@ -39,7 +63,7 @@ def test_plan_parses_from_bare_json_fences_and_prose() -> None:
             _plan(_step("a", "b"), _step("b", "c"), _step("c", "a")),
             "dependency cycle: a -> b -> c -> a",
         ),
-        (_plan({"id": "Bad Id", "agent": "coder", "goal": "x"}), "steps.0.id"),
+        (_plan({"id": "!!!", "agent": "coder", "goal": "x"}), "steps.0.id"),
         (_plan({"id": "a", "agent": "coder"}), "steps.0.goal: Field required"),
         (_plan({"id": "a", "agent": "coder", "goal": "g", "colour": "red"}), "colour"),
     ],
