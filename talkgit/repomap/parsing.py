@@ -1,0 +1,55 @@
+"""Extracting the symbols of many files: in this process, or a pool of processes when a
+cold build has enough files to repay starting them.
+
+``ast`` reads Django's 465,000 lines in about 6 seconds: a big repository's first map is
+seconds of parsing, and a process per core divides it. The pool's processes are spawned,
+not forked: a fork copies the locks other threads (parallel lanes, libgit2) hold then.
+"""
+
+from __future__ import annotations
+
+import gc
+import multiprocessing
+import os
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Final
+
+from talkgit.repomap.symbols import FileSymbols, extract
+
+POOL_FROM: Final = 400  # files: fewer parse faster than two processes start
+CHUNKS_PER_WORKER: Final = 4  # a worker that drew the big files does not hold up the rest
+
+Job = tuple[str, bytes]  # a path (its name picks the language) and the file's bytes
+
+
+def extract_all(jobs: Sequence[Job], workers: int | None = None) -> list[FileSymbols]:
+    """The symbols of each job, in order; ``workers`` processes (default: one per core)."""
+    if workers is None:
+        workers = os.cpu_count() or 1
+    if workers < 2 or len(jobs) < POOL_FROM:
+        return [extract(path, data) for path, data in jobs]
+    try:
+        return _in_pool(jobs, workers)
+    except (OSError, BrokenProcessPool):
+        # No processes to be had (a sandbox, a limit on processes): it only takes longer.
+        return [extract(path, data) for path, data in jobs]
+
+
+def _in_pool(jobs: Sequence[Job], workers: int) -> list[FileSymbols]:
+    size = -(-len(jobs) // (workers * CHUNKS_PER_WORKER))
+    chunks = [jobs[start : start + size] for start in range(0, len(jobs), size)]
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+        return [symbols for done in pool.map(_extract_chunk, chunks) for symbols in done]
+
+
+def _extract_chunk(jobs: Sequence[Job]) -> list[FileSymbols]:
+    # ast's trees hold no cycles, so the collector only costs here (a quarter of the time):
+    # it walks every young node a parse makes, and finds nothing to free.
+    gc.disable()
+    try:
+        return [extract(path, data) for path, data in jobs]
+    finally:
+        gc.enable()
