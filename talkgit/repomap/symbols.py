@@ -255,7 +255,7 @@ def _python_references(module: ast.Module) -> frozenset[str]:
 _START = r"^[ \t]*"
 _JAVA_MODIFIERS = (
     r"(?:(?:public|private|protected|internal|static|final|abstract|sealed|open|data|"
-    r"partial|inline|value|enum|annotation|case|override|virtual|readonly|async)\s+)*"
+    r"partial|inline|value|enum|annotation|case|override|virtual|readonly|async)[ \t]+)*"
 )
 # Each pattern's group "name" is the symbol; the kind comes with it.
 _PATTERNS: Final[dict[str, tuple[tuple[str, str], ...]]] = {
@@ -319,20 +319,21 @@ _PATTERNS: Final[dict[str, tuple[tuple[str, str], ...]]] = {
             "function",
         ),
         (
-            r"^[ \t]+(?:(?:public|private|protected|internal|static|final|abstract|virtual|"
-            r"override|async|synchronized|native)[ \t]+)+[\w<>\[\],.? \t]*?[ \t]"
-            r"(?P<name>\w+)[ \t]*\(",
+            # One greedy run up to the bracket, then back: modifiers, type and name each
+            # matched by their own repetition would try every split of a long line.
+            r"^[ \t]+(?:public|private|protected|internal|static|final|abstract|virtual|"
+            r"override|async|synchronized|native)\b[^(\n=;]*[ \t](?P<name>\w+)[ \t]*\(",
             "method",
         ),
     ),
     "c": (
         (r"^(?:typedef[ \t]+)?(?:struct|union|enum|class)[ \t]+(?P<name>\w+)[ \t]*[:{]", "struct"),
         (r"^(?:typedef[ \t]+)?(?:struct|union|enum|class)[ \t]+(?P<name>\w+)[ \t]*$", "struct"),
-        (r"^typedef[^;(]*?\b(?P<name>\w+)[ \t]*;", "type"),
+        (r"^typedef[^;(\n]*?\b(?P<name>\w+)[ \t]*;", "type"),
         (r"^#[ \t]*define[ \t]+(?P<name>\w+)", "macro"),
         (
             r"^(?!(?:return|else|if|for|while|switch|case|do|goto|typedef)\b)"
-            r"(?:[\w:*&<>,~]+[ \t*&]+)+\**(?P<name>[\w:~]+)[ \t]*\([^;]*$",
+            r"(?:[\w:<>,~]+[ \t*&]+)+(?P<name>[\w:~]+)[ \t]*\(",
             "function",
         ),
     ),
