@@ -21,7 +21,7 @@ from typing import Any
 
 from talkgit.git.blobs import read_blobs, tree_files
 from talkgit.git.repo import GitRepo
-from talkgit.repomap import graph
+from talkgit.repomap import collector, graph
 from talkgit.repomap.cache import MapCache
 from talkgit.repomap.parsing import extract_all
 from talkgit.repomap.symbols import MIN_IDENTIFIER, NOTHING, FileSymbols, Symbol, reader_of
@@ -92,14 +92,19 @@ class RepoIndex:
         """File ``file``'s language, as ``symbols.reader_of`` tells it ("" for none)."""
         return reader_of(self.paths[file]) or ""
 
-    def defining(self, names: Iterable[str]) -> dict[str, tuple[int, ...]]:
-        """The files defining each of ``names`` (those defined somewhere): one pass over
-        the symbols, cheaper than a name -> files map made for every map."""
-        wanted = set(names)
+    def defining(
+        self, names: Iterable[str], folded: Iterable[str] = ()
+    ) -> dict[str, tuple[int, ...]]:
+        """The files defining each name that is one of ``names``, or that is one of
+        ``folded`` but for case (``queryset`` finds ``QuerySet``), by the name defined.
+
+        One pass over the symbols: cheaper than a name -> files map made for every map.
+        """
+        wanted, lowered = set(names), set(folded)
         found: dict[str, list[int]] = {}
         starts = self.table.starts
         for row, name in enumerate(self.table.names):
-            if name in wanted:
+            if name in wanted or (lowered and name.lower() in lowered):
                 file = bisect.bisect_right(starts, row) - 1
                 files = found.setdefault(name, [])
                 if not files or files[-1] != file:
@@ -164,17 +169,21 @@ def build_index(repo: GitRepo, commit: str, cache_dir: Path | None) -> RepoIndex
     with repo.lock:
         tree = repo.tree_of(commit)
     cache = MapCache.open(cache_dir) if cache_dir is not None else None
-    if cache is not None:
-        record = cache.read_tree(tree)
-        cached = RepoIndex.from_record(tree, record) if record is not None else None
+    with collector.paused():
+        cached = _cached(cache, tree)
         if cached is not None:
             return cached
-    files = tree_files(repo, commit)
-    found = _file_symbols(repo, files, cache)
-    index = assemble(tree, [path for path, _ in files], found)
-    if cache is not None:
-        cache.write_tree(tree, index.record())
+        files = tree_files(repo, commit)
+        found = _file_symbols(repo, files, cache)
+        index = assemble(tree, [path for path, _ in files], found)
+        if cache is not None:
+            cache.write_tree(tree, index.record())
     return index
+
+
+def _cached(cache: MapCache | None, tree: str) -> RepoIndex | None:
+    record = cache.read_tree(tree) if cache is not None else None
+    return RepoIndex.from_record(tree, record) if record is not None else None
 
 
 def _file_symbols(

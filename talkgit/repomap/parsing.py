@@ -11,9 +11,11 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
+import sys
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
 from typing import Final
 
 from talkgit.repomap.symbols import FileSymbols, extract
@@ -28,13 +30,26 @@ def extract_all(jobs: Sequence[Job], workers: int | None = None) -> list[FileSym
     """The symbols of each job, in order; ``workers`` processes (default: one per core)."""
     if workers is None:
         workers = os.cpu_count() or 1
-    if workers < 2 or len(jobs) < POOL_FROM:
+    if workers < 2 or len(jobs) < POOL_FROM or not _main_importable():
         return [extract(path, data) for path, data in jobs]
     try:
         return _in_pool(jobs, workers)
     except (OSError, BrokenProcessPool):
         # No processes to be had (a sandbox, a limit on processes): it only takes longer.
         return [extract(path, data) for path, data in jobs]
+
+
+def _main_importable() -> bool:
+    """Whether a spawned process can import this program's ``__main__``, as it does first.
+
+    A script read from standard input cannot be (its workers would fail, and say so). A
+    script run by path is imported in each worker: like any program using multiprocessing,
+    it must keep its work under ``if __name__ == "__main__":`` (talkgit's own entry points
+    and pytest do).
+    """
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    return path is None or getattr(main, "__spec__", None) is not None or Path(path).is_file()
 
 
 def _in_pool(jobs: Sequence[Job], workers: int) -> list[FileSymbols]:

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
-from talkgit.repomap import graph
+from talkgit.repomap import collector, graph
 from talkgit.repomap.index import RepoIndex
 from talkgit.repomap.symbols import MIN_IDENTIFIER
 
@@ -58,7 +58,11 @@ def rank(index: RepoIndex, text: str, focus: Iterable[str] = ()) -> list[str]:
     personalised PageRank, ties by their PageRank without a task; then the other files
     (no symbols: data, docs, assets), named ones first.
     """
-    mentions = mentioned(index, text, focus)
+    with collector.paused():
+        return _ranked(index, mentioned(index, text, focus))
+
+
+def _ranked(index: RepoIndex, mentions: Mentions) -> list[str]:
     scores = _scores(index, mentions)
     starts = index.table.starts
     late = list(map(operator.eq, starts, starts[1:]))  # no symbols: as many starts as ends
@@ -79,8 +83,10 @@ def mentioned(index: RepoIndex, text: str, focus: Iterable[str] = ()) -> Mention
             mentions.add([number], FOCUS)
     found = words(text)
     _files_named(index, text, found, mentions)
-    for word, defining in index.defining(found).items():
-        _identifier(index, word, found[word], defining, mentions)
+    prose = {word: weight for word, weight in found.items() if word.islower()}
+    for name, defining in index.defining(found, prose).items():
+        weight = found.get(name) or prose.get(name.lower(), 0.0)
+        _identifier(index, name, weight, defining, mentions)
     return mentions
 
 

@@ -10,7 +10,8 @@ accuracy is what the planner reads, and the per-blob cache means a file is parse
 Everything else, and Python that does not parse, goes through ``fallback``: one regular
 expression per kind of definition for the common languages, and the file's words as
 references. Binary files, files over ``MAX_BYTES``, lockfiles and minified files define and
-refer to nothing; they are not worth a model's tokens.
+refer to nothing, and so do files under vendored folders (``node_modules``, ``vendor``):
+they are not worth a model's tokens.
 """
 
 from __future__ import annotations
@@ -41,6 +42,11 @@ LOCKFILES: Final = frozenset(
         "go.sum",
         "packages.lock.json",
     }
+)
+# Folders of other projects' code, copied in: their hundreds of generic names (escape,
+# title, count) would answer every task's plain words. Their paths stay in the map.
+VENDORED: Final = frozenset(
+    {"node_modules", "vendor", "vendors", "third_party", "third-party", "bower_components"}
 )
 
 
@@ -90,8 +96,8 @@ def reader_of(path: str) -> str | None:
     ``extract``'s result depends on the path only through this: a cache keyed by blob id
     and reader is exact.
     """
-    name = path.rsplit("/", 1)[-1]
-    if name in LOCKFILES or ".min." in name:
+    folders, _, name = path.rpartition("/")
+    if name in LOCKFILES or ".min." in name or not VENDORED.isdisjoint(folders.split("/")):
         return None
     stem, dot, extension = name.rpartition(".")
     if dot and stem:

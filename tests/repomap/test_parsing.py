@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
 from talkgit.repomap.parsing import POOL_FROM, extract_all
 from talkgit.repomap.symbols import extract
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def jobs(count: int) -> list[tuple[str, bytes]]:
@@ -40,3 +47,30 @@ def test_without_processes_to_be_had_it_parses_here(monkeypatch):
     work = jobs(POOL_FROM)
 
     assert extract_all(work, workers=2) == [extract(path, data) for path, data in work]
+
+
+def test_a_program_read_from_standard_input_parses_in_its_own_process():
+    # A spawned worker imports the program's __main__ first: "<stdin>" is no file to import.
+    out = run_python_from_stdin(
+        """
+        from talkgit.repomap import parsing
+        parsing._in_pool = None  # would fail if called
+        print(len(parsing.extract_all([("a.py", b"def f(): pass")] * parsing.POOL_FROM, 2)))
+        """
+    )
+
+    assert out == str(POOL_FROM)
+
+
+def run_python_from_stdin(code: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-"],
+        input=textwrap.dedent(code),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()

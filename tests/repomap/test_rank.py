@@ -70,8 +70,9 @@ def test_every_file_is_ranked_once(index):
         "fix zeta_ledger.py, it rounds wrongly",
         "something in ./zz/zeta_ledger.py",
         "the zeta_ledger module rounds wrongly",
+        "the ledgerbook is never balanced",
     ],
-    ids=["symbol", "class-and-method", "path", "file-name", "dotted-path", "stem"],
+    ids=["symbol", "class-and-method", "path", "file-name", "dotted-path", "stem", "prose"],
 )
 def test_the_file_a_task_names_ranks_first(index, task):
     assert rank(index, task)[0] == TARGET

@@ -346,3 +346,15 @@ def test_reader_of_names_what_decides_how_a_file_is_read():
     assert reader_of("README.md") is None
     assert reader_of(".bashrc") == "script"  # a dot file has no extension
     assert reader_of("yarn.lock") is None and reader_of("d3.min.js") is None
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["node_modules/react/index.js", "web/vendor/jquery.js", "src/third_party/zlib/inflate.c"],
+)
+def test_vendored_code_is_not_read(path):
+    assert reader_of(path) is None
+
+
+def test_a_file_named_like_a_vendored_folder_is_read():
+    assert reader_of("src/vendor.py") == reader_of("vendors_list/x.py") == "python"
