@@ -4,7 +4,8 @@
 digits (keyed by reader and blob id: see ``symbols.reader_of``), so a new commit parses only
 the blobs it changed, and a cold build writes 256 files, not one per source file.
 ``<cache>/trees/<tree id>.json`` holds a tree's finished index: a warm build reads that one
-file. Everything is plain JSON written atomically: a reader never sees half a file, and a
+file. Everything is plain JSON written atomically: a reader never sees half a file (two
+builds writing one shard at once lose one's entries: a miss later, nothing worse), and a
 cache file that is corrupt, of another format or of another user's making is ignored and
 rebuilt (pickle would run whatever such a file says). The directory is this user's alone
 (0700, ownership checked), like every private directory of talkgit's.

@@ -95,8 +95,9 @@ class RepoIndex:
     def defining(
         self, names: Iterable[str], folded: Iterable[str] = ()
     ) -> dict[str, tuple[int, ...]]:
-        """The files defining each name that is one of ``names``, or that is one of
-        ``folded`` but for case (``queryset`` finds ``QuerySet``), by the name defined.
+        """The files defining each name that is one of ``names``, or a CamelCase name that
+        is one of ``folded`` but for case (``queryset`` finds ``QuerySet``; ``when`` does
+        not find ``When``, nor ``set`` ``SET``), by the name defined.
 
         One pass over the symbols: cheaper than a name -> files map made for every map.
         """
@@ -104,7 +105,7 @@ class RepoIndex:
         found: dict[str, list[int]] = {}
         starts = self.table.starts
         for row, name in enumerate(self.table.names):
-            if name in wanted or (lowered and name.lower() in lowered):
+            if name in wanted or (lowered and _camel(name) and name.lower() in lowered):
                 file = bisect.bisect_right(starts, row) - 1
                 files = found.setdefault(name, [])
                 if not files or files[-1] != file:
@@ -252,6 +253,10 @@ def _definers(per_file: Sequence[FileSymbols]) -> dict[str, list[int]]:
             if len(name) >= MIN_IDENTIFIER:
                 definers.setdefault(name, []).append(number)
     return definers
+
+
+def _camel(name: str) -> bool:
+    return any(c.isupper() for c in name[1:]) and any(c.islower() for c in name)
 
 
 def _valid(index: RepoIndex) -> bool:

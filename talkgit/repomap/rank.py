@@ -1,14 +1,17 @@
 """Ranking a tree's files for a task or step: PageRank personalised towards what it names.
 
-The teleport of the PageRank goes to the files the text points at: files it names by path or
-file name, files defining the identifiers it mentions (``QuerySet.bulk_create``, ``make_response``),
-a smaller share to the files using those identifiers (the callers are context too), and the
-focus files the caller adds (a step's files). Rank then flows along the reference graph to what
-those files use. Links through a mentioned identifier weigh ten times more, as in aider.
+The teleport of the PageRank goes to the files the text points at: files it names by path
+or file name, files defining the identifiers it mentions (``QuerySet.bulk_create``,
+``make_response``), a smaller share to the files using those identifiers (the callers are
+context too), and the focus files the caller adds (a step's files). Rank then flows along
+the reference graph to what those files use. Links through a mentioned identifier weigh
+ten times more, as in aider.
 
-A word that can only be code (snake_case, CamelCase, ``quoted``, dotted, called) counts fully;
-a plain word that happens to name a symbol ("render", "parse") counts a tenth, shared by all
-files defining it, so a common word cannot outweigh a real mention.
+A word that can only be code (snake_case, CamelCase, ``quoted``, an attribute, a call)
+counts fully; a plain word that happens to name a symbol or a file ("render", "parse")
+counts a tenth, shared by all files defining it, so a common word cannot outweigh a real
+mention. A word in lower case also finds names that differ only in case: "the queryset"
+finds ``QuerySet``.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from talkgit.repomap.index import RepoIndex
 from talkgit.repomap.symbols import MIN_IDENTIFIER
 
 FOCUS: Final = 1.0  # each focus file
-NAMED: Final = 1.0  # a file the text names by path, or by a file name only it has
+NAMED: Final = 1.0  # a path the text names, shared by the files it can be
 CODE_WORD: Final = 1.0  # an identifier that can only be code
 PLAIN_WORD: Final = 0.1  # a plain word that is also a symbol's or a file's name
 CALLERS: Final = 0.3  # of a mentioned identifier's weight, shared by the files using it
@@ -32,8 +35,9 @@ MENTION_BOOST: Final = 10.0
 
 _WORD: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _PATHISH: Final = re.compile(r"[\w./@+-]*[\w@+-]")  # a path or file name, without the full stop
-_CODE_NEXT: Final = frozenset("(.`")
-_CODE_BEFORE: Final = frozenset(".`")
+# Around a word, what only code has: `quotes`, a call, an attribute (not a full stop).
+_CODE_BEFORE: Final = re.compile(r"(?:`|[\w)\]]\.)\Z")
+_CODE_AFTER: Final = re.compile(r"[`(]|\.[A-Za-z_]")
 
 
 @dataclass
@@ -99,8 +103,9 @@ def words(text: str) -> dict[str, float]:
         if len(word) < MIN_IDENTIFIER:
             continue
         start, end = match.span()
-        context = text[start - 1 : start] in _CODE_BEFORE or text[end : end + 1] in _CODE_NEXT
-        weight = CODE_WORD if context or _looks_like_code(word) else PLAIN_WORD
+        before = _CODE_BEFORE.search(text, max(0, start - 2), start)
+        in_code = before or _CODE_AFTER.match(text, end)
+        weight = CODE_WORD if in_code or _looks_like_code(word) else PLAIN_WORD
         found[word] = max(weight, found.get(word, 0.0))
     return found
 

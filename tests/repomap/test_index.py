@@ -13,8 +13,8 @@ from talkgit.git.repo import GitRepo
 from talkgit.repomap import cache_location
 from talkgit.repomap import parsing as parsing_module
 from talkgit.repomap.cache import FORMAT, MapCache
-from talkgit.repomap.index import RepoIndex, build_index
-from talkgit.repomap.symbols import Symbol, extract
+from talkgit.repomap.index import RepoIndex, assemble, build_index
+from talkgit.repomap.symbols import FileSymbols, Symbol, extract
 from tests.support.gitrepo import commit_file, git, make_repo
 
 FILES = {
@@ -261,3 +261,15 @@ def test_an_empty_tree_has_an_empty_index(tmp_path):
 
     assert index.paths == () and index.prior == []
     assert build_index(repo, repo.head(), cache_of(path)).paths == ()
+
+
+def test_prose_finds_camel_case_names_but_not_capitalised_words():
+    found = {
+        "a.py": FileSymbols((Symbol("QuerySet", "class", 1, "class QuerySet"),)),
+        "b.py": FileSymbols((Symbol("When", "class", 1, "class When"),)),
+        "c.py": FileSymbols((Symbol("SET", "constant", 1, "SET = 1"),)),
+    }
+    index = assemble("0" * 40, sorted(found), found)
+
+    assert index.defining([], ["queryset", "when", "set"]) == {"QuerySet": (0,)}
+    assert index.defining(["When", "SET"]) == {"When": (1,), "SET": (2,)}
