@@ -105,7 +105,7 @@ class RepoIndex:
         found: dict[str, list[int]] = {}
         starts = self.table.starts
         for row, name in enumerate(self.table.names):
-            if name in wanted or (lowered and _camel(name) and name.lower() in lowered):
+            if name in wanted or (lowered and name.lower() in lowered and _camel(name)):
                 file = bisect.bisect_right(starts, row) - 1
                 files = found.setdefault(name, [])
                 if not files or files[-1] != file:
