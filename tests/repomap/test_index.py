@@ -14,6 +14,8 @@ from talkgit.repomap import cache_location
 from talkgit.repomap import parsing as parsing_module
 from talkgit.repomap.cache import FORMAT, MapCache
 from talkgit.repomap.index import RepoIndex, assemble, build_index
+from talkgit.repomap.rank import rank
+from talkgit.repomap.render import render_map
 from talkgit.repomap.symbols import FileSymbols, Symbol, extract
 from tests.support.gitrepo import commit_file, git, make_repo
 
@@ -261,6 +263,8 @@ def test_an_empty_tree_has_an_empty_index(tmp_path):
 
     assert index.paths == () and index.prior == []
     assert build_index(repo, repo.head(), cache_of(path)).paths == ()
+    assert rank(index, "anything", focus=["a.txt"]) == []
+    assert render_map(index, [], 100, len) == ""
 
 
 def test_prose_finds_camel_case_names_but_not_capitalised_words():
