@@ -6,13 +6,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
-from talkgit.edits.model import FileChange
+from talkgit.edits.model import BlockOutcome, FileChange
 from talkgit.engine.plan import PlanStep
 
 if TYPE_CHECKING:
     from talkgit.config import Settings
     from talkgit.git.repo import GitRepo
-    from talkgit.llm.types import Message, Reply
+    from talkgit.llm.types import Message, ModelInfo, Reply, Tool
     from talkgit.skills.library import Skill
 
 
@@ -27,10 +27,19 @@ class Completer(Protocol):
         messages: Sequence[Message],
         api_base: str | None = None,
         timeout: float | None = None,
+        tools: Sequence[Tool] = (),
     ) -> Reply: ...
 
     def note_answered(self, *, agent: str, model: str) -> None:
         """Count a reply an earlier session already received (keeps scripted models in step)."""
+
+    def model_info(self, model: str) -> ModelInfo:
+        """The model's context window and abilities, as far as they are known."""
+
+    def count_tokens(
+        self, model: str, messages: Sequence[Message], tools: Sequence[Tool] = ()
+    ) -> int:
+        """The size of a prompt in the model's tokens."""
 
 
 @dataclass(frozen=True)
@@ -62,6 +71,7 @@ class StepOutcome:
     detail: str = ""  # what the next attempt (or a fix step) needs to know
     replies: tuple[Reply, ...] = ()
     transcript: tuple[Message, ...] = field(default=(), repr=False)
+    edits: tuple[BlockOutcome, ...] = ()  # how each applied edit block matched its file
 
 
 class Agent(Protocol):

@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
+
 from talkgit.agents import prompts
-from talkgit.agents.base import StepContext, StepOutcome
+from talkgit.agents.base import Completer, StepContext, StepOutcome
+from talkgit.agents.dialogue import Dialogue, PromptBudget, TokenCounter, prompt_budget
+from talkgit.agents.lookup import Files, Lookup
+from talkgit.agents.repository import repository_view
 from talkgit.edits.apply import apply_edits
-from talkgit.edits.model import Entry, EntryKind, FileChange, TreeView
+from talkgit.edits.model import BlockOutcome, Entry, EntryKind, FileChange
 from talkgit.edits.parse import parse_edits
 from talkgit.errors import EditError, ModelError
 from talkgit.filenames import shown
 from talkgit.git.treeview import CommitTree
-from talkgit.llm.types import Message, Reply
+from talkgit.llm.types import Message
 from talkgit.skills.render import skills_prompt
 
-EDIT_ATTEMPTS = 3  # model calls per step attempt before the edits are declared stuck
-MAX_FILE_BYTES = 60_000  # larger files are listed, not shown
-MAX_SHOWN_BYTES = 120_000
+EDIT_ATTEMPTS = 3  # answers per step attempt before the edits are declared stuck
+MAX_FILE_BYTES = 200_000  # larger files are never shown whole: read in parts on request
+MAX_UNNAMED_FILES = 3  # files the task points at, shown whole when the plan named none
 
 
 class CoderAgent:
@@ -27,21 +32,15 @@ class CoderAgent:
             raise ModelError(
                 "the coder needs a model: pass --model or set one in the configuration"
             )
-        base = CommitTree(context.repo, context.base)
-        tree = Overlay(base)
-        messages = [Message("system", _system(context)), Message("user", _request(context, base))]
-        replies: list[Reply] = []
-        report = ""
+        tree = Overlay(CommitTree(context.repo, context.base))
+        dialogue = _dialogue(context, context.llm, context.model, tree)
+        report, matches = "", []
         for _ in range(EDIT_ATTEMPTS):
-            reply = context.llm.complete(
-                agent=self.name, model=context.model, messages=messages, api_base=context.api_base
-            )
-            replies.append(reply)
-            messages.append(Message("assistant", reply.text))
-            done, report = _apply(reply.text, tree)
+            done, report, outcomes = _apply(dialogue.ask(), tree)
+            matches += [o for o in outcomes if o.applied]
             if done:
                 break
-            messages.append(Message("user", prompts.CODER_RETRY.format(report=report)))
+            dialogue.tell(prompts.CODER_RETRY.format(report=report))
         changes = tree.changes()
         ok = bool(changes) and not report
         return StepOutcome(
@@ -49,21 +48,49 @@ class CoderAgent:
             summary=_summary(context, changes, ok),
             changes=changes,
             detail=report,
-            replies=tuple(replies),
-            transcript=tuple(messages),
+            replies=tuple(dialogue.replies),
+            transcript=tuple(dialogue.messages),
+            edits=tuple(matches),
         )
 
 
-def _apply(text: str, tree: Overlay) -> tuple[bool, str]:
-    """Apply what ``text`` asks for onto ``tree``; (finished, report for the model if not)."""
+def _dialogue(context: StepContext, llm: Completer, model: str, tree: Overlay) -> Dialogue:
+    budget = prompt_budget(llm, model, context.settings.prompt(CoderAgent.name))
+    counter = TokenCounter(llm, model)
+    lookup = Lookup(tree, lambda text: counter.cut(text, budget.per_lookup))
+    system = _system(context, budget)
+    opening = _request(context, tree, budget, counter, counter.text(system))
+    return Dialogue(
+        llm,
+        agent=CoderAgent.name,
+        model=model,
+        api_base=context.api_base,
+        budget=budget,
+        lookup=lookup,
+        messages=[Message("system", system), Message("user", opening)],
+        is_answer=_has_edits,
+        answer_form="SEARCH/REPLACE blocks",
+    )
+
+
+def _has_edits(text: str) -> bool:
+    try:
+        return bool(parse_edits(text))
+    except EditError:
+        return True  # a broken edit is an answer: its error goes back to the model
+
+
+def _apply(text: str, tree: Overlay) -> tuple[bool, str, tuple[BlockOutcome, ...]]:
+    """Apply what ``text`` asks for onto ``tree``: (finished, report for the model if not,
+    what became of each block)."""
     try:
         result = apply_edits(parse_edits(text), tree)
     except EditError as exc:
-        return False, f"Your reply could not be used: {exc}"
+        return False, f"Your reply could not be used: {exc}", ()
     tree.record(result.changes)
     if not result.outcomes:
-        return False, result.explain()
-    return result.all_applied, "" if result.all_applied else result.explain()
+        return False, result.explain(), ()
+    return result.all_applied, "" if result.all_applied else result.explain(), result.outcomes
 
 
 def _summary(context: StepContext, changes: tuple[FileChange, ...], ok: bool) -> str:
@@ -72,42 +99,83 @@ def _summary(context: StepContext, changes: tuple[FileChange, ...], ok: bool) ->
     return "edits did not apply" if changes else "no usable edits"
 
 
-def _system(context: StepContext) -> str:
+def _system(context: StepContext, budget: PromptBudget) -> str:
     rules = context.settings.agent("coder").instructions
     system = prompts.CODER_SYSTEM + (f"\n\nHouse rules:\n{rules}" if rules else "")
+    system += prompts.lookups_help(budget.lookups, native=budget.native_tools)
     playbooks = skills_prompt(context.skills)
     return system + (f"\n\n{playbooks}" if playbooks else "")
 
 
-def _request(context: StepContext, base: CommitTree) -> str:
-    parts = [f"Task: {context.task}", f"Step {context.step.id}: {context.step.goal}"]
+def _request(
+    context: StepContext, tree: Overlay, budget: PromptBudget, counter: TokenCounter, used: int
+) -> str:
+    """The opening message: the step, the files it needs in full, and the repository map,
+    fitted to the opening share of the budget (the map first, files by rank after it)."""
+    head = [f"Task: {context.task}", f"Step {context.step.id}: {context.step.goal}"]
     if context.feedback:
-        parts.append(f"Why this attempt: {context.feedback}")
-    shown, budget = [], MAX_SHOWN_BYTES
-    sizes = base.sizes()
-    for path in _files_to_show(context, sizes):
-        entry = base.entry(path)
-        if entry is None or entry.kind not in (EntryKind.FILE, EntryKind.EXECUTABLE):
-            continue
-        if len(entry.data) > min(MAX_FILE_BYTES, budget) or b"\0" in entry.data[:8000]:
-            continue
-        budget -= len(entry.data)
-        shown.append(prompts.file_block(path, entry.data.decode("utf-8", "replace")))
-    parts.append("Files:\n\n" + ("\n\n".join(shown) or "(none shown)"))
-    parts.append("All files in the repository:\n" + prompts.repository_view(sizes))
+        head.append(f"Why this attempt: {context.feedback}")
+    room = budget.opening - used - counter.text("\n\n".join(head))
+    text = f"{context.task}\n{context.step.goal}\n{context.feedback}"
+    focus = _named_files(context, tree)
+    view = repository_view(
+        context.repo,
+        context.base,
+        text=text,
+        focus=focus,
+        tokens=min(budget.map_tokens, room // 2),
+        counter=counter,
+    )
+    room -= counter.text(view.text)
+    shown_whole = focus or view.best_pointed_at(MAX_UNNAMED_FILES)
+    blocks, left_out = _file_blocks(tree, shown_whole, room, counter)
+    parts = [*head, "Files:\n\n" + ("\n\n".join(blocks) or "(none shown)")]
+    if left_out:
+        parts.append(
+            "Not shown, to fit the prompt (read them with read_file, in parts if need be): "
+            + ", ".join(shown(path) for path in left_out)
+        )
+    parts.append(view.text)
     return "\n\n".join(parts)
 
 
-def _files_to_show(context: StepContext, sizes: dict[str, int]) -> list[str]:
-    named = [path for path in context.step.files if path in sizes]
-    mentioned = [path for path in sizes if path in context.feedback and path not in named]
-    return named + mentioned if named or mentioned else sorted(sizes)
+def _named_files(context: StepContext, tree: Overlay) -> list[str]:
+    """The files the plan named that exist, then those the feedback mentions."""
+    paths = set(tree.paths())
+    named = [path for path in context.step.files if path in paths]
+    mentioned = sorted(p for p in paths if p in context.feedback and p not in named)
+    return named + mentioned
+
+
+def _file_blocks(
+    tree: Overlay, paths: Sequence[str], room: int, counter: TokenCounter
+) -> tuple[list[str], list[str]]:
+    """Fenced blocks of ``paths`` in order while they fit in ``room`` tokens, and the rest."""
+    blocks, left_out = [], []
+    for path in paths:
+        entry = tree.entry(path)
+        if entry is None or entry.kind not in (EntryKind.FILE, EntryKind.EXECUTABLE):
+            continue
+        if len(entry.data) > MAX_FILE_BYTES or b"\0" in entry.data[:8000]:
+            left_out.append(path)
+            continue
+        block = prompts.file_block(path, entry.data.decode("utf-8", "replace"))
+        size = counter.text(block)
+        if size > room:
+            left_out.append(path)
+            continue
+        room -= size
+        blocks.append(block)
+    return blocks, left_out
+
+
+_KEPT = FileChange("", b"")  # stands for "no change" when looking a path up
 
 
 class Overlay:
     """A TreeView of the base commit with this step's changes so far laid over it."""
 
-    def __init__(self, base: TreeView) -> None:
+    def __init__(self, base: Files) -> None:
         self.base = base
         self._changes: dict[str, FileChange] = {}
 
@@ -124,6 +192,15 @@ class Overlay:
     def _has_files_under(self, path: str) -> bool:
         inside = f"{path}/"
         return any(p.startswith(inside) and c.data is not None for p, c in self._changes.items())
+
+    def paths(self) -> Iterator[str]:
+        """The base's files with this step's changes: created ones in, deleted ones out."""
+        for path in self.base.paths():
+            if self._changes.get(path, _KEPT).data is not None:
+                yield path
+        yield from (
+            p for p, c in self._changes.items() if c.data is not None and self.base.entry(p) is None
+        )
 
     def record(self, changes: tuple[FileChange, ...]) -> None:
         self._changes.update((change.path, change) for change in changes)

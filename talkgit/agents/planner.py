@@ -7,7 +7,14 @@ from dataclasses import dataclass
 
 from talkgit.agents import prompts
 from talkgit.agents.base import Completer
+from talkgit.agents.dialogue import Dialogue, TokenCounter, prompt_budget
+from talkgit.agents.lookup import Lookup, candidates
+from talkgit.agents.repository import repository_view
+from talkgit.config import PromptSettings
+from talkgit.edits.paths import looks_like_placeholder
 from talkgit.engine.plan import Plan, PlanError, parse_plan
+from talkgit.git.repo import GitRepo
+from talkgit.git.treeview import CommitTree
 from talkgit.llm.types import Message, Reply
 
 PLANNER = "planner"
@@ -20,13 +27,22 @@ class Planned:
     transcript: tuple[Message, ...]
 
 
+@dataclass(frozen=True)
+class Workspace:
+    """The commit a plan is made for, in its repository."""
+
+    repo: GitRepo
+    commit: str
+
+
 def make_plan(
     llm: Completer,
     *,
     model: str,
     task: str,
-    repository: str,
+    workspace: Workspace,
     agents: Mapping[str, object],
+    settings: PromptSettings,
     api_base: str | None = None,
     attempts: int = 3,
     context: str = "",
@@ -34,22 +50,73 @@ def make_plan(
 ) -> Planned:
     """Ask for a plan; a malformed one gets a repair prompt with the error, ``attempts`` in all.
 
-    Never falls back to a guessed plan: after the last attempt the PlanError is raised.
+    The model sees the repository map ranked for the task and may look up more. Never
+    falls back to a guessed plan: after the last attempt the PlanError is raised.
     """
-    system = prompts.PLANNER_SYSTEM.format(agents=prompts.agents_list(agents))
-    request = f"Task: {task}\n\n{context}Repository files:\n{repository}"
-    messages = [Message("system", system), Message("user", request)]
-    replies: list[Reply] = []
+    tree = CommitTree(workspace.repo, workspace.commit)
+    dialogue = _dialogue(llm, model, task, workspace, tree, agents, settings, api_base, context)
+    paths = frozenset(tree.paths())
     for attempt in range(1, attempts + 1):
-        reply = llm.complete(agent=PLANNER, model=model, messages=messages, api_base=api_base)
-        replies.append(reply)
-        messages.append(Message("assistant", reply.text))
+        text = dialogue.ask()
         try:
-            plan = parse_plan(reply.text, agents, satisfied)
+            plan = parse_plan(text, agents, satisfied)
+            _check_files(plan, paths)
         except PlanError as exc:
             if attempt == attempts:
                 raise PlanError(f"no valid plan after {attempts} tries: {exc}") from exc
-            messages.append(Message("user", prompts.PLANNER_REPAIR.format(error=exc)))
+            dialogue.tell(prompts.PLANNER_REPAIR.format(error=exc))
             continue
-        return Planned(plan, tuple(replies), tuple(messages))
+        return Planned(plan, tuple(dialogue.replies), tuple(dialogue.messages))
     raise AssertionError("unreachable: the loop returns or raises")
+
+
+def _dialogue(
+    llm: Completer,
+    model: str,
+    task: str,
+    workspace: Workspace,
+    tree: CommitTree,
+    agents: Mapping[str, object],
+    settings: PromptSettings,
+    api_base: str | None,
+    context: str,
+) -> Dialogue:
+    budget = prompt_budget(llm, model, settings)
+    counter = TokenCounter(llm, model)
+    system = prompts.PLANNER_SYSTEM.format(agents=prompts.agents_list(agents))
+    system += prompts.lookups_help(budget.lookups, native=budget.native_tools)
+    head = f"Task: {task}\n\n{context}"
+    room = budget.opening - counter.text(system) - counter.text(head)
+    view = repository_view(
+        workspace.repo,
+        workspace.commit,
+        text=task,
+        focus=(),
+        tokens=min(max(budget.map_tokens, room // 2), room),
+        counter=counter,
+    )
+    return Dialogue(
+        llm,
+        agent=PLANNER,
+        model=model,
+        api_base=api_base,
+        budget=budget,
+        lookup=Lookup(tree, lambda text: counter.cut(text, budget.per_lookup)),
+        messages=[Message("system", system), Message("user", f"{head}{view.text}")],
+        is_answer=lambda text: '"steps"' in text,
+        answer_form="the plan as one JSON object",
+    )
+
+
+def _check_files(plan: Plan, paths: Collection[str]) -> None:
+    """PlanError for a file that is not in the repository and reads like an example's
+    placeholder (``path/to/stats.py``), naming the files it may have meant."""
+    problems = []
+    for step in plan.steps:
+        for path in step.files:
+            if path not in paths and looks_like_placeholder(path):
+                near = candidates(path, list(paths))
+                meant = f"; the repository has {', '.join(near)}" if near else ""
+                problems.append(f"step {step.id!r} names {path!r}, which is not a real path{meant}")
+    if problems:
+        raise PlanError("; ".join(problems))

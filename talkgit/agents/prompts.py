@@ -28,21 +28,46 @@ Reply with the corrected JSON object only."""
 
 CODER_SYSTEM = """\
 You are the coder of talkgit. You change files in a git repository to achieve one step of a task.
-Reply with edits as SEARCH/REPLACE blocks, one or more:
+Reply with edits as SEARCH/REPLACE blocks, one or more. Each starts with the file's real path, as
+the repository map lists it; this one changes a function `total` in a file `shop/cart.py`:
 
-path/to/file.py
+shop/cart.py
 <<<<<<< SEARCH
-lines copied exactly from the current file
+def total(items):
+    return sum(items)
 =======
-the lines that replace them
+def total(items, start=0):
+    return sum(items, start)
 >>>>>>> REPLACE
 
 An empty SEARCH section creates a new file. Copy SEARCH lines exactly, indentation included, and
-keep each block small and unique in its file. Change only what the goal needs."""
+keep each block small and unique in its file: never write "..." for lines you leave out. Change
+only what the goal needs."""
+
+TEXT_FORM = """\
+When you need to see more of the repository first, reply with lookups only, one JSON object
+per line, and nothing else; the answers come back in the next message:
+{"tool": "read_file", "path": "src/app.py"}
+{"tool": "read_file", "path": "src/app.py", "start_line": 40, "end_line": 90}
+{"tool": "search", "text": "def make_response"}
+{"tool": "list_files", "directory": "src/"}
+You have {left} lookups for this step."""
+
+LOOKUPS_NATIVE = """\
+To see more of the repository first, call the tools read_file, search and list_files;
+you have {left} lookups for this step."""
 
 CODER_RETRY = """\
 {report}
 Reply with blocks for the edits that still need to be made."""
+
+
+def lookups_help(left: int, *, native: bool) -> str:
+    """The paragraph that tells a model how to look things up (nothing when it may not)."""
+    if left <= 0:
+        return ""
+    text = LOOKUPS_NATIVE.format(left=left) if native else TEXT_FORM.replace("{left}", str(left))
+    return f"\n\n{text}"
 
 
 def agents_list(agents: Mapping[str, object]) -> str:
@@ -58,14 +83,6 @@ def _described(name: str, agent: object) -> str:
         return AGENT_DESCRIPTIONS[name]
     text = getattr(agent, "description", None)  # plug-ins: checked and one line (plugins.py)
     return text if isinstance(text, str) and text else "a plug-in agent"
-
-
-def repository_view(sizes: Mapping[str, int], limit: int = 400) -> str:
-    """The files of the base commit, with sizes, cut to ``limit`` lines."""
-    lines = [f"{shown(path)} ({size} bytes)" for path, size in sorted(sizes.items())[:limit]]
-    if len(sizes) > limit:
-        lines.append(f"... and {len(sizes) - limit} more files")
-    return "\n".join(lines) or "(the repository has no files)"
 
 
 def file_block(path: str, text: str) -> str:

@@ -14,10 +14,18 @@ from typing import TYPE_CHECKING, Literal
 from talkgit.agents.base import StepOutcome
 from talkgit.engine.plan import PlanStep
 from talkgit.engine.state import AttemptKind, RunRecord, now
+from talkgit.filenames import shown
 from talkgit.gates.evaluate import GateReport
 from talkgit.git.ledger import dump_json
 from talkgit.llm.types import Message, Reply
-from talkgit.provenance.schema import GateRecord, GitRecord, StepNote, StepRef, UsageRecord
+from talkgit.provenance.schema import (
+    EditRecord,
+    GateRecord,
+    GitRecord,
+    StepNote,
+    StepRef,
+    UsageRecord,
+)
 
 if TYPE_CHECKING:
     from talkgit.engine.council import CouncilVerdict
@@ -100,6 +108,7 @@ def step_note(
         git=GitRecord(commit=commit, tree=tree, base=job.base),
         gates=gate_records(attempted.report),
         skills=attempted.skills,
+        edits=tuple(EditRecord(path=e.path, how=e.how) for e in outcome.edits),
         council=council.record if council is not None else None,
         started=job.started,
         finished=finished,
@@ -164,6 +173,15 @@ def _tokens(usage: UsageRecord) -> int:
     return usage.input_tokens + usage.output_tokens
 
 
+def loose_matches(outcome: StepOutcome) -> list[str]:
+    """A line per edit block that did not match its file exactly: worth a person's look."""
+    return [
+        f"edit of {shown(edit.path)} matched {edit.how.replace('fuzzy', 'fuzzily, similarity')}"
+        for edit in outcome.edits
+        if edit.how.startswith(("fuzzy", "whitespace", "elided"))
+    ]
+
+
 def commit_message(job: Job, outcome: StepOutcome) -> str:
     subject = job.step.goal.strip().splitlines()[0]
     subject = subject if len(subject) <= 72 else subject[:71] + "…"
@@ -197,4 +215,5 @@ def transcript_path(job: Job) -> str:
 
 
 def transcript(messages: tuple[Message, ...]) -> bytes:
-    return dump_json([{"role": m.role, "content": m.content} for m in messages])
+    """Every message of an agent's conversation, lookups and their answers too."""
+    return dump_json([m.as_dict() for m in messages])

@@ -16,8 +16,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, wait
 
 from talkgit.agents.base import Agent, Completer, StepOutcome
 from talkgit.agents.judge import judge_agent
-from talkgit.agents.planner import Planned, make_plan
-from talkgit.agents.prompts import repository_view
+from talkgit.agents.planner import Planned, Workspace, make_plan
 from talkgit.config import Settings
 from talkgit.engine.lane import Lane, lane_name
 from talkgit.engine.plan import Plan, PlanStep
@@ -26,6 +25,7 @@ from talkgit.engine.records import (
     Job,
     budget_reached,
     commit_message,
+    loose_matches,
     merge_message,
     step_note,
     transcript,
@@ -58,7 +58,6 @@ from talkgit.git.names import integration_branch, step_branch
 from talkgit.git.repo import GitRepo
 from talkgit.git.trailers import add_trailers
 from talkgit.git.transaction import Transaction
-from talkgit.git.treeview import CommitTree
 from talkgit.llm.types import Message
 from talkgit.provenance.record import stage_step
 from talkgit.provenance.schema import StepNote, UsageRecord, model_label
@@ -186,13 +185,13 @@ class Runner:
             raise ModelError(
                 "the planner needs a model: pass --model or set `model` in the configuration"
             )
-        sizes = CommitTree(self.repo, self.integration).sizes()
         planned = make_plan(
             self.llm,
             model=model,
             task=task,
-            repository=repository_view(sizes),
+            workspace=Workspace(self.repo, self.integration),
             agents=self.agents,
+            settings=self.settings.prompt("planner"),
             api_base=self.settings.api_base_for("planner"),
             context=context,
             satisfied=self.completed,
@@ -384,6 +383,8 @@ class Runner:
             summary += f" — council {attempted.council.record.decision}"
         style = {"merged": "green", "passed": "green", "failed": "red"}.get(status, "yellow")
         self.reporter.line(f"[{job.index:02d}] {job.step.id}: {status} - {summary}", style)
+        for line in loose_matches(outcome):
+            self.reporter.line(f"[{job.index:02d}] {job.step.id}: {line}", "yellow")
 
     def _steer(self, job: Job, attempted: Attempted) -> StepDecision | None:
         """Ask the person (interactive runs) about an attempt that would merge."""

@@ -87,6 +87,17 @@ class CouncilRecord(_Record):
     usage: UsageRecord = UsageRecord()  # the LLM judges' calls
 
 
+class EditRecord(_Record):
+    """How one edit block of the step's reply found its place in the file.
+
+    ``how`` is "exact", "whitespace" (indentation differed), "fuzzy 0.89" (similar lines,
+    not the same: check them), "elided (2 parts)", "created", "replaced whole file", ...
+    """
+
+    path: str
+    how: str
+
+
 class StepNote(_Record):
     """The note on every step commit, in ``refs/notes/talkgit/steps``."""
 
@@ -101,6 +112,7 @@ class StepNote(_Record):
     git: GitRecord
     gates: tuple[GateRecord, ...] = ()
     skills: tuple[str, ...] = ()  # the skills put into the agent's prompt
+    edits: tuple[EditRecord, ...] = ()  # each applied edit block, in reply order
     council: CouncilRecord | None = None  # strict mode only
     started: datetime
     finished: datetime
