@@ -7,7 +7,7 @@ from collections.abc import Iterator, Sequence
 from talkgit.agents import prompts
 from talkgit.agents.base import Completer, StepContext, StepOutcome
 from talkgit.agents.dialogue import Dialogue, PromptBudget, TokenCounter, prompt_budget
-from talkgit.agents.lookup import Files, Lookup
+from talkgit.agents.lookup import Files, Lookup, text_requests
 from talkgit.agents.repository import repository_view
 from talkgit.edits.apply import apply_edits
 from talkgit.edits.model import BlockOutcome, Entry, EntryKind, FileChange
@@ -59,8 +59,8 @@ def _dialogue(context: StepContext, llm: Completer, model: str, tree: Overlay) -
     counter = TokenCounter(llm, model)
     lookup = Lookup(tree, lambda text: counter.cut(text, budget.per_lookup))
     system = _system(context, budget)
-    opening = _request(context, tree, budget, counter, counter.text(system))
-    return Dialogue(
+    opening, shown_whole = _request(context, tree, budget, counter, counter.text(system))
+    dialogue = Dialogue(
         llm,
         agent=CoderAgent.name,
         model=model,
@@ -71,6 +71,8 @@ def _dialogue(context: StepContext, llm: Completer, model: str, tree: Overlay) -
         is_answer=_has_edits,
         answer_form="SEARCH/REPLACE blocks",
     )
+    dialogue.shown_in_full(shown_whole)
+    return dialogue
 
 
 def _has_edits(text: str) -> bool:
@@ -89,8 +91,20 @@ def _apply(text: str, tree: Overlay) -> tuple[bool, str, tuple[BlockOutcome, ...
         return False, f"Your reply could not be used: {exc}", ()
     tree.record(result.changes)
     if not result.outcomes:
-        return False, result.explain(), ()
+        return False, _no_edits(text) or result.explain(), ()
     return result.all_applied, "" if result.all_applied else result.explain(), result.outcomes
+
+
+def _no_edits(text: str) -> str:
+    """What to tell a model that answered with lookups when it had to answer with edits."""
+    asked = sorted({request.tool for request in text_requests(text)})
+    if not asked:
+        return ""
+    return (
+        f"Your reply asks for {', '.join(asked)}, but no lookups are left for this step: "
+        "make the change now, as SEARCH/REPLACE blocks (a path line, <<<<<<< SEARCH, the "
+        "lines as they are, =======, the new lines, >>>>>>> REPLACE)."
+    )
 
 
 def _summary(context: StepContext, changes: tuple[FileChange, ...], ok: bool) -> str:
@@ -109,7 +123,7 @@ def _system(context: StepContext, budget: PromptBudget) -> str:
 
 def _request(
     context: StepContext, tree: Overlay, budget: PromptBudget, counter: TokenCounter, used: int
-) -> str:
+) -> tuple[str, list[str]]:
     """The opening message: the step, the files it needs in full, and the repository map,
     fitted to the opening share of the budget (the map first, files by rank after it)."""
     head = [f"Task: {context.task}", f"Step {context.step.id}: {context.step.goal}"]
@@ -129,14 +143,14 @@ def _request(
     room -= counter.text(view.text)
     shown_whole = focus or view.best_pointed_at(MAX_UNNAMED_FILES)
     blocks, left_out = _file_blocks(tree, shown_whole, room, counter)
-    parts = [*head, "Files:\n\n" + ("\n\n".join(blocks) or "(none shown)")]
+    parts = [*head, "Files:\n\n" + ("\n\n".join(blocks.values()) or "(none shown)")]
     if left_out:
         parts.append(
             "Not shown, to fit the prompt (read them with read_file, in parts if need be): "
             + ", ".join(shown(path) for path in left_out)
         )
     parts.append(view.text)
-    return "\n\n".join(parts)
+    return "\n\n".join(parts), list(blocks)
 
 
 def _named_files(context: StepContext, tree: Overlay) -> list[str]:
@@ -149,9 +163,10 @@ def _named_files(context: StepContext, tree: Overlay) -> list[str]:
 
 def _file_blocks(
     tree: Overlay, paths: Sequence[str], room: int, counter: TokenCounter
-) -> tuple[list[str], list[str]]:
+) -> tuple[dict[str, str], list[str]]:
     """Fenced blocks of ``paths`` in order while they fit in ``room`` tokens, and the rest."""
-    blocks, left_out = [], []
+    blocks: dict[str, str] = {}
+    left_out: list[str] = []
     for path in paths:
         entry = tree.entry(path)
         if entry is None or entry.kind not in (EntryKind.FILE, EntryKind.EXECUTABLE):
@@ -165,7 +180,7 @@ def _file_blocks(
             left_out.append(path)
             continue
         room -= size
-        blocks.append(block)
+        blocks[path] = block
     return blocks, left_out
 
 

@@ -9,11 +9,18 @@ first) or refused with one clear error; it is never sent too long.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from talkgit.agents.base import Completer
-from talkgit.agents.lookup import TOOLS, Lookup, Request, native_requests, text_requests
+from talkgit.agents.lookup import (
+    READ_FILE,
+    TOOLS,
+    Lookup,
+    Request,
+    native_requests,
+    text_requests,
+)
 from talkgit.config import PromptSettings
 from talkgit.errors import ModelError
 from talkgit.llm.types import Message, Reply
@@ -116,6 +123,8 @@ class Dialogue:
         self.is_answer = is_answer
         self.answer_form = answer_form
         self._answers: list[int] = []  # indices of lookup answers, oldest first
+        self._seen: dict[str, int | None] = {}  # a lookup's key: its answer's index, or
+        # None for a file the opening message showed
 
     def ask(self) -> str:
         """The model's next answer, after the lookups it makes on the way.
@@ -157,24 +166,36 @@ class Dialogue:
         self.messages.append(Message("assistant", reply.text, tool_calls=reply.tool_calls))
         return reply
 
+    def shown_in_full(self, paths: Iterable[str]) -> None:
+        """Files the opening message shows whole: reading them again is answered with that."""
+        for path in paths:
+            self._seen[Request(READ_FILE, {"path": path}).key] = None
+
     def _answer(self, requests: list[Request], *, native: bool) -> None:
-        answers = []
-        for request in requests:
-            if self.lookup is not None and self.lookups_left > 0:
-                self.lookups_left -= 1
-                found = self.lookup.answer(request)
-            else:
-                found = "no lookups left for this step: answer with what you have now"
-            answers.append((request, self.counter.cut(found, self.budget.per_lookup)))
+        answers = [(r, self.counter.cut(self._found(r), self.budget.per_lookup)) for r in requests]
         if native:
             for request, found in answers:
+                self._seen[request.key] = len(self.messages)
                 self._answer_message(Message("tool", found, tool_call_id=request.call_id))
         else:
             text = "\n\n".join(f"{r.describe()}:\n{found}" for r, found in answers)
             left = f"\n\n({self.lookups_left} lookups left.)"
             if self.lookups_left == 0:
                 left = f"\n\nNo lookups are left: reply now with {self.answer_form}."
+            self._seen.update((request.key, len(self.messages)) for request, _ in answers)
             self._answer_message(Message("user", f"Lookup results:\n\n{text}{left}"))
+
+    def _found(self, request: Request) -> str:
+        if self.lookup is None or self.lookups_left <= 0:
+            return "no lookups left for this step: answer with what you have now"
+        self.lookups_left -= 1  # a repeat counts too: small models loop on them
+        if request.key in self._seen:
+            where = self._seen[request.key]
+            if where is None:
+                return "this file is shown in full in the first message: use it from there"
+            if self.messages[where].content != DROPPED:
+                return "you asked this before: the answer is above, unchanged"
+        return self.lookup.answer(request)
 
     def _answer_message(self, message: Message) -> None:
         self._answers.append(len(self.messages))

@@ -80,6 +80,11 @@ class Request:
     arguments: Mapping[str, Any]
     call_id: str | None = None
 
+    @property
+    def key(self) -> str:
+        """The same lookup asked twice has the same key."""
+        return f"{self.tool}:{json.dumps(self.arguments, sort_keys=True, default=str)}"
+
     def describe(self) -> str:
         shown_args = ", ".join(f"{k}={v!r}" for k, v in sorted(self.arguments.items()))
         return f"{self.tool}({shown_args})"

@@ -45,17 +45,19 @@ keep each block small and unique in its file: never write "..." for lines you le
 only what the goal needs."""
 
 TEXT_FORM = """\
-When you need to see more of the repository first, reply with lookups only, one JSON object
-per line, and nothing else; the answers come back in the next message:
+When you need to see more of the repository than you were shown, reply with lookups only,
+one JSON object per line, and nothing else; the answers come back in the next message:
 {"tool": "read_file", "path": "src/app.py"}
 {"tool": "read_file", "path": "src/app.py", "start_line": 40, "end_line": 90}
 {"tool": "search", "text": "def make_response"}
 {"tool": "list_files", "directory": "src/"}
-You have {left} lookups for this step."""
+You have {left} lookups for this step. Never look up what you were already shown; lookups only
+read, and your changes are made in your answer."""
 
 LOOKUPS_NATIVE = """\
-To see more of the repository first, call the tools read_file, search and list_files;
-you have {left} lookups for this step."""
+To see more of the repository than you were shown, call the tools read_file, search and
+list_files; you have {left} lookups for this step. They only read: your changes are made in
+your answer."""
 
 CODER_RETRY = """\
 {report}

@@ -120,3 +120,12 @@ def test_no_coder_prompt_exceeds_the_budget(shop, server):
     for request in server.requests:
         sent = [Message(m["role"], m["content"]) for m in request.messages]
         assert llm.count_tokens(MODEL, sent) <= 2048 - 512
+
+
+def test_lookups_after_the_last_one_get_told_to_edit(shop, server):
+    ask = '{"tool": "write_file", "path": "src/shop/stats.py"}'
+    server.push(*[Reply(ask)] * 3, Reply(edit(*ADD_MODE)))
+    outcome = CoderAgent().run(context(shop, server, ("src/shop/stats.py",), lookups=2))
+    assert outcome.ok, outcome.detail
+    told = [m.content for m in outcome.transcript if m.role == "user"][-1]
+    assert told.startswith("Your reply asks for write_file, but no lookups are left")

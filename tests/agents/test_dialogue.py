@@ -114,7 +114,8 @@ def test_old_lookup_answers_are_dropped_to_fit_the_budget(server, tmp_path):
     root = make_repo(tmp_path / "big", {"big.py": big})
     tree = CommitTree(GitRepo.discover(root), git(root, "rev-parse", "HEAD").strip())
     read = '{"tool": "read_file", "path": "big.py"}'
-    server.push(Reply(read), Reply(read), Reply("SEARCH done"))
+    read_again = '{"tool": "read_file", "path": "big.py", "start_line": 1}'
+    server.push(Reply(read), Reply(read_again), Reply("SEARCH done"))
     llm = LLM()
     budget = PromptBudget(2400, 0, 3, native_tools=False)  # each answer is cut to 400
     opening = "context " * 1700  # leaves room for one lookup answer, not two
@@ -164,3 +165,21 @@ def test_cut_keeps_whole_lines_within_the_tokens():
     assert cut.endswith("more lines left out to fit\n")
     assert cut.splitlines()[0] == "value_0 = compute(0)"
     assert counter.cut("short\n", 300) == "short\n"
+
+
+def test_a_repeated_lookup_points_back_and_still_counts(server, lookup):
+    read = '{"tool": "read_file", "path": "src/app.py"}'
+    server.push(Reply(read), Reply(read), Reply("SEARCH done"))
+    talk = dialogue(server, lookup, PromptBudget(4000, 1000, 3, native_tools=False))
+    talk.ask()
+    assert "def main():" in talk.messages[3].content
+    assert "you asked this before: the answer is above" in talk.messages[5].content
+    assert talk.lookups_left == 1
+
+
+def test_reading_a_file_the_opening_showed_says_so(server, lookup):
+    server.push(Reply('{"tool": "read_file", "path": "src/app.py"}'), Reply("SEARCH done"))
+    talk = dialogue(server, lookup, PromptBudget(4000, 1000, 3, native_tools=False))
+    talk.shown_in_full(["src/app.py"])
+    talk.ask()
+    assert "shown in full in the first message" in talk.messages[3].content
