@@ -109,12 +109,18 @@ def _dialogue(
 
 
 def _check_files(plan: Plan, paths: Collection[str]) -> None:
-    """PlanError for a file that is not in the repository and reads like an example's
-    placeholder (``path/to/stats.py``), naming the files it may have meant."""
-    problems = []
+    """PlanError for what a model copied from an example: a goal, or a file that is not in
+    the repository and reads like a placeholder (``path/to/stats.py``) or is the prompt's
+    example, naming the files it may have meant."""
+    problems = [
+        f"step {step.id!r}: the goal is the example's; write what this step must achieve"
+        for step in plan.steps
+        if step.goal.strip() in prompts.PLANNER_EXAMPLE_GOALS
+    ]
     for step in plan.steps:
         for path in step.files:
-            if path not in paths and looks_like_placeholder(path):
+            copied = looks_like_placeholder(path) or path in prompts.PLANNER_EXAMPLE_FILES
+            if path not in paths and copied:
                 near = candidates(path, list(paths))
                 meant = f"; the repository has {', '.join(near)}" if near else ""
                 problems.append(f"step {step.id!r} names {path!r}, which is not a real path{meant}")

@@ -10,12 +10,23 @@ PLANNER_SYSTEM = """\
 You are the planner of talkgit, a team of agents working on a git repository.
 Break the user's task into a small plan of steps. Each step is done by one agent:
 {agents}
-Reply with one JSON object and nothing else:
-{{"steps": [{{"id": "fix-fib", "agent": "coder", "goal": "what this step must achieve",
-  "files": ["paths/the/step/edits.py"], "depends_on": []}}]}}
-Step ids are lowercase words joined by '-'. A step lists in depends_on the ids of the steps whose
-results it needs; steps without a dependency between them run in parallel, so only add real ones.
+Reply with one JSON object and nothing else. For example, for the task "let total() take a
+start value" in a repository whose map shows shop/cart.py and a tests folder:
+{{"steps": [
+  {{"id": "total-start", "agent": "coder", "files": ["shop/cart.py"], "depends_on": [],
+   "goal": "Give total(items) in shop/cart.py a start=0 parameter and pass it to sum()"}},
+  {{"id": "run-tests", "agent": "tester", "files": [], "depends_on": ["total-start"],
+   "goal": "Run the tests"}}]}}
+Write your own goals and use the real paths of this repository, from its map. Step ids are
+lowercase words joined by '-'. A step lists in depends_on the ids of the steps whose results
+it needs; steps without a dependency between them run in parallel, so only add real ones.
 Prefer few steps. Add a tester step after code changes when the repository has tests."""
+
+# What the planner's example names: a plan that repeats it copied the example.
+PLANNER_EXAMPLE_FILES = frozenset({"shop/cart.py"})
+PLANNER_EXAMPLE_GOALS = frozenset(
+    {"Give total(items) in shop/cart.py a start=0 parameter and pass it to sum()"}
+)
 
 AGENT_DESCRIPTIONS = {
     "coder": "changes files (code, tests, docs) to achieve its goal",

@@ -110,3 +110,18 @@ def test_placeholders_that_never_get_fixed_fail_the_plan(server, tmp_path):
     server.push(*[Reply(plan("path/to/stats.py"))] * 3)
     with pytest.raises(PlanError, match="no valid plan after 3 tries"):
         planner(server, workspace)
+
+
+def test_a_plan_that_copies_the_example_goes_back(server, tmp_path):
+    workspace = big_repository(tmp_path / "repo")
+    copied = {
+        "id": "total-start",
+        "agent": "coder",
+        "goal": "Give total(items) in shop/cart.py a start=0 parameter and pass it to sum()",
+        "files": ["shop/cart.py"],
+    }
+    server.push(Reply(json.dumps({"steps": [copied]})), Reply(plan("pkg/zz_stats.py")))
+    planner(server, workspace)
+    repair = server.requests[1].messages[-1]["content"]
+    assert "the goal is the example's" in repair
+    assert "names 'shop/cart.py', which is not a real path" in repair
