@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from talkgit.agents import prompts
 from talkgit.agents.base import StepContext, StepOutcome
 from talkgit.edits.apply import apply_edits
@@ -120,6 +122,16 @@ class Overlay:
         if change.data is None:
             return None
         return Entry(EntryKind.EXECUTABLE if change.executable else EntryKind.FILE, change.data)
+
+    def paths(self) -> Iterator[str]:
+        """The base's files with this step's changes: created ones added, deleted ones gone."""
+        base = list(self.base.paths())
+        for path in base:
+            change = self._changes.get(path)
+            if change is None or change.data is not None:
+                yield path
+        known = set(base)
+        yield from (p for p, c in self._changes.items() if c.data is not None and p not in known)
 
     def _has_files_under(self, path: str) -> bool:
         inside = f"{path}/"
