@@ -90,8 +90,9 @@ def _unique(starts: list[int], size: int, how: str, hint: int | None, what: str)
         starts = [hint]
     if len(starts) > 1:
         places = ", ".join(str(start + 1) for start in starts[:10])
+        number = "" if hint is None else ", and its line number is none of them"
         raise Refusal(
-            f"{what} matches {len(starts)} places (starting at lines {places}); "
+            f"{what} matches {len(starts)} places (starting at lines {places}){number}; "
             "add unchanged lines before or after it so that it matches one place only"
         )
     return Match(starts[0], starts[0] + size, how)
@@ -206,9 +207,15 @@ def _rivals(window: _Window, chosen: _Window, size: int) -> bool:
 
 
 def _ambiguous(what: str, chosen: _Window, rivals: Sequence[_Window]) -> str:
-    places = sorted({(w.start, w.end, w.ratio) for w in [chosen, *rivals]})
+    places: list[_Window] = []
+    for window in [chosen, *sorted(rivals, key=lambda w: -w.ratio)]:
+        if all(window.end <= p.start or window.start >= p.end for p in places):
+            places.append(window)  # one window per place: the best of those that overlap
+    if len(places) < 2:  # the rivals are the same lines, shifted
+        places = [chosen, *rivals]
     listed = ", ".join(
-        f"lines {start + 1}\N{EN DASH}{end} ({ratio:.2f})" for start, end, ratio in places[:6]
+        f"lines {w.start + 1}\N{EN DASH}{w.end} ({w.ratio:.2f})"
+        for w in sorted(places[:6], key=lambda w: w.start)
     )
     return (
         f"{what} is about as similar to several places ({listed}): "
