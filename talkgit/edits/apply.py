@@ -18,7 +18,7 @@ from talkgit.edits.locate import (
     Match,
     Refusal,
     fuzzy,
-    indent,
+    indent_shift,
     literal,
     shift,
 )
@@ -424,10 +424,11 @@ def _replace_lines(
     matched approximately: a fuzzy window of the wrong length would swallow or repeat code.
     """
     old, new = _lines_of(old_text), _lines_of(new_text)
-    _refuse_new_markers(old, new, sides)
     match = literal(text.bodies, old, after=after, hint=hint, what=sides.old)
     if match is None and elision.elisions(old):
         return _replace_elided(text, old, new, sides=sides, after=after, ends=ends)
+    # Written as it is from here on: a marker would go into the file.
+    _refuse_new_markers(old, new, sides)
     if match is None:
         match = fuzzy(text.bodies, old, threshold, after=after, what=sides.old)
     delta = len(new) - (match.end - match.start)
@@ -504,9 +505,5 @@ def _replace_match(
 
 def _reindent(replacement: list[str], search: Sequence[str], found: Sequence[str]) -> list[str]:
     """Move ``replacement`` by the indentation the matched lines have over the SEARCH lines."""
-    anchor_search = next((line for line in search if line.strip()), None)
-    anchor_found = next((line for line in found if line.strip()), None)
-    if anchor_search is None or anchor_found is None:
-        return replacement
-    old, new = indent(anchor_search), indent(anchor_found)
+    old, new = indent_shift(search, found) or ("", "")
     return [shift(line, old, new) for line in replacement]

@@ -101,7 +101,7 @@ def _unique(starts: list[int], size: int, how: str, hint: int | None, what: str)
 def _refuse_uneven_indent(
     search: Sequence[str], found: Sequence[str], match: Match, what: str
 ) -> None:
-    if not same_indentation(search, found):
+    if indent_shift(search, found) is None:
         raise Refusal(
             f"{what} matches lines {match.start + 1}{_to(match)} only with other "
             "indentation, and not by the same amount on every line, so the new lines "
@@ -113,13 +113,37 @@ def _to(match: Match) -> str:
     return f"\N{EN DASH}{match.end}" if match.end - match.start > 1 else ""
 
 
-def same_indentation(search: Sequence[str], found: Sequence[str]) -> bool:
-    """Whether ``found`` is ``search`` moved by one indentation on every non-blank line."""
-    pairs = [(s, f) for s, f in zip(search, found, strict=True) if s.strip() and f.strip()]
+def indent_shift(search: Sequence[str], found: Sequence[str]) -> tuple[str, str] | None:
+    """(SEARCH's indentation, the file's) to re-indent the replacement by; None when unsure.
+
+    Only lines that say the same on both sides are evidence: a mistyped line may have
+    lost or gained a space. They must all move by one amount; with none of them, the
+    first lines must be indented alike, or nothing says how the new lines should be.
+    """
+    pairs = _same_lines(search, found)
     if not pairs:
-        return True
+        first = [next((line for line in lines if line.strip()), "") for lines in (search, found)]
+        return ("", "") if indent(first[0]) == indent(first[1]) else None
     old, new = indent(pairs[0][0]), indent(pairs[0][1])
-    return all(indent(shift(s, old, new)) == indent(f) for s, f in pairs)
+    if all(indent(shift(s, old, new)) == indent(f) for s, f in pairs):
+        return old, new
+    return None
+
+
+def _same_lines(search: Sequence[str], found: Sequence[str]) -> list[tuple[str, str]]:
+    """Pairs of non-blank lines of ``search`` and ``found`` that are equal but for indentation.
+
+    Lines pair by position when there are as many on both sides (a window as long as
+    SEARCH), else as difflib aligns them.
+    """
+    ours, theirs = [s.strip() for s in search], [f.strip() for f in found]
+    if len(ours) == len(theirs):
+        indexes = [(i, i) for i in range(len(ours))]
+    else:
+        matcher = difflib.SequenceMatcher(None, ours, theirs, autojunk=False)
+        blocks = matcher.get_matching_blocks()
+        indexes = [(i + k, j + k) for i, j, size in blocks for k in range(size)]
+    return [(search[i], found[j]) for i, j in indexes if ours[i] and ours[i] == theirs[j]]
 
 
 def indent(line: str) -> str:
@@ -159,7 +183,7 @@ def fuzzy(
     """The one window of ``bodies`` (at or after ``after``) most like ``search``, or Refusal.
 
     Refused: no window at least ``threshold`` similar; another place within FUZZY_MARGIN of
-    it; a window as long as SEARCH whose lines are not indented like SEARCH's.
+    it; a window whose lines are not indented like SEARCH's (indent_shift).
     """
     rater = _Rater(bodies, search, after)
     rated = rater.candidates(min(threshold, SUGGESTION_FLOOR))
@@ -176,8 +200,7 @@ def fuzzy(
     if rivals:
         raise Refusal(_ambiguous(what, chosen, rivals))
     found = bodies[chosen.start : chosen.end]
-    if chosen.same >= 0 and not same_indentation(search, found):
-        _refuse_uneven_indent(search, found, Match(chosen.start, chosen.end, ""), what)
+    _refuse_uneven_indent(search, found, Match(chosen.start, chosen.end, ""), what)
     return Match(chosen.start, chosen.end, f"fuzzy {chosen.ratio:.2f}")
 
 
@@ -277,10 +300,27 @@ class _Rater:
             self.matcher.set_seq1("\n".join(self.lines[start:end]))
             if self.matcher.real_quick_ratio() < need or self.matcher.quick_ratio() < need:
                 continue
-            ratio = self.matcher.ratio()
+            ratio = max(self.matcher.ratio(), self._paired_ratio(start, end))
             if ratio >= need:
                 rated.append(_Window(start, end, ratio, self._same(start, end), score))
         return rated
+
+    def _paired_ratio(self, start: int, end: int) -> float:
+        """The ratio with the window's lines matched to SEARCH's one to one.
+
+        difflib matches greedily: a long run of repeated lines can pair up out of step and
+        rate the right window, one typo away, below a wrong one. Lines paired in order are a
+        common subsequence too, so this is never more than the true similarity.
+        """
+        window = self.lines[start:end]
+        if len(window) != len(self.search):
+            return 0.0
+        common = len(window) - 1  # the newlines between the lines
+        for line, wanted in zip(window, self.search, strict=True):
+            pair = difflib.SequenceMatcher(None, line, wanted, autojunk=False)
+            common += sum(block.size for block in pair.get_matching_blocks())
+        size = len("\n".join(window)) + len("\n".join(self.search))
+        return 2 * common / size if size else 1.0
 
     def _same(self, start: int, end: int) -> int:
         if end - start != len(self.search):
