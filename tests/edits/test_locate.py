@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from talkgit.edits.locate import Match, Refusal, fuzzy, literal, same_indentation
+from talkgit.edits.locate import Match, Refusal, fuzzy, indent_shift, literal
 
 TWINS = [
     "def width_of(box):",
@@ -59,11 +59,22 @@ def test_uneven_indentation_is_refused():
     )
 
 
-def test_same_indentation():
-    assert same_indentation(["a", "  b"], ["    a", "      b"])
-    assert same_indentation(["  a", "b"], ["    a", "  b"])
-    assert not same_indentation(["a", "  b"], ["a", "b"])
-    assert same_indentation(["a", "", "  b"], ["\ta", "", "\t  b"])
+def test_indent_shift():
+    assert indent_shift(["a", "  b"], ["    a", "      b"]) == ("", "    ")
+    assert indent_shift(["  a", "b"], ["    a", "  b"]) == ("  ", "    ")
+    assert indent_shift(["a", "  b"], ["a", "b"]) is None
+    assert indent_shift(["a", "", "  b"], ["\ta", "", "\t  b"]) == ("", "\t")
+
+
+def test_only_lines_that_say_the_same_tell_the_indentation():
+    # Deleting the "x" of "    x += 1" leaves five spaces, not a line moved by one.
+    assert indent_shift(["def f():", "     += 1"], ["def f():", "    x += 1"]) == ("", "")
+    assert indent_shift(["     += 1"], ["    x += 1"]) is None
+    assert indent_shift(["    += 1"], ["    x += 1"]) == ("", "")
+
+
+def test_lines_pair_as_difflib_aligns_them_when_the_counts_differ():
+    assert indent_shift(["a", "b"], ["  a", "  x", "  b"]) == ("", "  ")
 
 
 # -- fuzzy: one clear place or none
