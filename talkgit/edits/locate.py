@@ -30,7 +30,11 @@ FUZZY_TIES = 200
 # decide between two places.
 FUZZY_MARGIN = 0.05
 
+# Beyond this many pairs of characters, texts are matched word by word first.
+CHARACTER_PAIRS = 40_000
+
 _WORD = re.compile(r"\w+")
+_TOKEN = re.compile(r"\w+|\s+|[^\w\s]")
 
 
 class Refusal(Exception):
@@ -256,17 +260,18 @@ def _suggestion(bodies: Sequence[str], window: _Window) -> Suggestion:
 
 
 class _Rater:
-    """difflib's ratio of windows of the file against SEARCH, indentation ignored.
+    """How similar windows of the file are to SEARCH (``similarity``), indentation ignored.
 
-    The ratio is too slow to run on every window of a large file, so windows are ranked by
-    a cheap score first (shared words) and only the best get the real ratio.
+    Too slow to run on every window of a large file, so windows are ranked by a cheap score
+    first (shared words) and only the best are rated.
     """
 
     def __init__(self, bodies: Sequence[str], search: Sequence[str], after: int) -> None:
         self.lines = [body.strip() for body in bodies]
         self.search = [line.strip() for line in search]
-        self.matcher = difflib.SequenceMatcher(None, autojunk=False)
-        self.matcher.set_seq2("\n".join(self.search))
+        # difflib's quick ratios bound any similarity from above: they skip hopeless windows.
+        self.bound = difflib.SequenceMatcher(None, autojunk=False)
+        self.bound.set_seq2(_text(self.search))
         scored = _scored_windows(self.lines[after:], self.search)
         self.ranked = sorted(
             ((score, start + after, end + after) for score, start, end in scored),
@@ -283,11 +288,10 @@ class _Rater:
 
     def rivals(self, chosen: _Window) -> list[_Window]:
         """Rated windows that could rival ``chosen``: every one that scores as well, then more."""
-        size = len(self.search)
         unrated = [
             item
             for item in self.ranked
-            if (item[1], item[2]) not in self.rated and _could_rival(item[1], item[2], chosen, size)
+            if (item[1], item[2]) not in self.rated and self._could_rival(item[1], item[2], chosen)
         ]
         ties = [item for item in unrated[:FUZZY_TIES] if item[0] >= chosen.score]
         more = unrated[len(ties) : len(ties) + FUZZY_RIVALS]
@@ -297,30 +301,21 @@ class _Rater:
         rated = []
         for score, start, end in items:
             self.rated.add((start, end))
-            self.matcher.set_seq1("\n".join(self.lines[start:end]))
-            if self.matcher.real_quick_ratio() < need or self.matcher.quick_ratio() < need:
+            window = self.lines[start:end]
+            self.bound.set_seq1(_text(window))
+            if self.bound.real_quick_ratio() < need or self.bound.quick_ratio() < need:
                 continue
-            ratio = max(self.matcher.ratio(), self._paired_ratio(start, end))
+            ratio = similarity(self.search, window)
             if ratio >= need:
                 rated.append(_Window(start, end, ratio, self._same(start, end), score))
         return rated
 
-    def _paired_ratio(self, start: int, end: int) -> float:
-        """The ratio with the window's lines matched to SEARCH's one to one.
-
-        difflib matches greedily: a long run of repeated lines can pair up out of step and
-        rate the right window, one typo away, below a wrong one. Lines paired in order are a
-        common subsequence too, so this is never more than the true similarity.
-        """
-        window = self.lines[start:end]
-        if len(window) != len(self.search):
-            return 0.0
-        common = len(window) - 1  # the newlines between the lines
-        for line, wanted in zip(window, self.search, strict=True):
-            pair = difflib.SequenceMatcher(None, line, wanted, autojunk=False)
-            common += sum(block.size for block in pair.get_matching_blocks())
-        size = len("\n".join(window)) + len("\n".join(self.search))
-        return 2 * common / size if size else 1.0
+    def _could_rival(self, start: int, end: int, chosen: _Window) -> bool:
+        """Whether the window ``start:end`` would count against ``chosen`` if as similar."""
+        size = len(self.search)
+        if end <= chosen.start or start >= chosen.end or chosen.end - chosen.start != size:
+            return True
+        return end - start == size and self._same(start, end) >= chosen.same
 
     def _same(self, start: int, end: int) -> int:
         if end - start != len(self.search):
@@ -328,10 +323,63 @@ class _Rater:
         return sum(a == b for a, b in zip(self.lines[start:end], self.search, strict=True))
 
 
-def _could_rival(start: int, end: int, chosen: _Window, size: int) -> bool:
-    if end <= chosen.start or start >= chosen.end:
-        return True
-    return end - start == size or chosen.end - chosen.start != size
+def similarity(search: Sequence[str], window: Sequence[str]) -> float:
+    """How alike two runs of lines are, from 0 to 1: as difflib's ratio of their texts.
+
+    Equal lines are matched first, then characters only in the gaps between them: difflib
+    on thousands of characters takes seconds. Being greedy, the lines can pair out of step
+    in a run of repeated lines, so runs as long as each other are also paired line by line,
+    and the better count wins. Both count characters the two texts share in order, so
+    neither is ever more than the true similarity.
+    """
+    size = _length(search) + _length(window)
+    if not size:
+        return 1.0
+    common = _common_by_lines(search, window)
+    if len(search) == len(window):
+        paired = sum(_common(f"{a}\n", f"{b}\n") for a, b in zip(search, window, strict=True))
+        common = max(common, paired)
+    return 2 * common / size
+
+
+def _common_by_lines(search: Sequence[str], window: Sequence[str]) -> int:
+    matcher = difflib.SequenceMatcher(None, list(search), list(window), autojunk=False)
+    common = i = j = 0
+    for a, b, size in matcher.get_matching_blocks():
+        common += _common(_text(search[i:a]), _text(window[j:b])) + _length(search[a : a + size])
+        i, j = a + size, b + size
+    return common
+
+
+def _common(first: str, second: str) -> int:
+    """How many characters ``first`` and ``second`` share in order (a lower bound).
+
+    Long texts match words first and characters only between them: difflib's matching
+    is quadratic, and a paragraph on one line has thousands of characters.
+    """
+    if not first or not second:
+        return 0
+    if len(first) * len(second) <= CHARACTER_PAIRS:
+        matcher = difflib.SequenceMatcher(None, first, second, autojunk=False)
+        return sum(block.size for block in matcher.get_matching_blocks())
+    ours, theirs = _TOKEN.findall(first), _TOKEN.findall(second)
+    matcher = difflib.SequenceMatcher(None, ours, theirs, autojunk=False)
+    common = i = j = 0
+    for a, b, size in matcher.get_matching_blocks():
+        gap = "".join(ours[i:a]), "".join(theirs[j:b])
+        if len(gap[0]) * len(gap[1]) <= CHARACTER_PAIRS:
+            common += _common(*gap)
+        common += sum(len(token) for token in ours[a : a + size])
+        i, j = a + size, b + size
+    return common
+
+
+def _text(lines: Sequence[str]) -> str:
+    return "".join(f"{line}\n" for line in lines)
+
+
+def _length(lines: Sequence[str]) -> int:
+    return sum(len(line) + 1 for line in lines)
 
 
 def _scored_windows(lines: list[str], search: list[str]) -> Iterator[tuple[float, int, int]]:

@@ -94,7 +94,7 @@ def test_two_places_about_as_similar_are_refused():
         fuzzy(TWINS, search, 0.8, what="SEARCH")
     assert refused.value.reason == (
         "SEARCH is about as similar to several places (lines 1\N{EN DASH}3 (0.93), "
-        "lines 6\N{EN DASH}8 (0.93)): copy its lines exactly from the file, "
+        "lines 6\N{EN DASH}8 (0.94)): copy its lines exactly from the file, "
         "with unchanged lines around them"
     )
 

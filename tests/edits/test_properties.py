@@ -39,6 +39,9 @@ VOCAB = [
     "    def g(self):",
     "        return self",
     "# note",
+    # Two long lines, one number apart: long texts are compared word by word first.
+    "values = [" + ", ".join(str(n) for n in range(70)) + "]",
+    "values = [" + ", ".join(str(n) for n in range(70)).replace("33", "34") + "]",
 ]
 NEW_LINES = ["z = 3", "    z = 4", "        return z", "def h():"]
 MARKERS = ["...", "\N{HORIZONTAL ELLIPSIS}", "# ...", "// ...", "# ... existing code ..."]
