@@ -264,6 +264,7 @@ class _Files:
 
 def _apply_search_replace(edit: SearchReplace, files: _Files, threshold: float) -> str:
     text = files.get(edit.path)
+    edit = _reading(edit, text)
     if not edit.search.strip():
         return _create(edit.path, text, edit.replace, files)
     if text is None:
@@ -273,6 +274,52 @@ def _apply_search_replace(edit: SearchReplace, files: _Files, threshold: float) 
     text, span = _replace_lines(text, edit.search, edit.replace, threshold, sides=sides)
     files.set(edit.path, text)
     return span.how
+
+
+def _reading(edit: SearchReplace, text: _Text | None) -> SearchReplace:
+    """The one reading of a block with several possible dividers that the file supports.
+
+    Read at a "=======" of the text itself, SEARCH stops short of the one meant and is a
+    part of it, so it is in the file too: the longest SEARCH in the file is the one meant,
+    unless the file goes on after it with the very line it stopped at, when a longer SEARCH
+    that is not in the file as written (a typo) may be meant. With no SEARCH in the file,
+    only a new file's empty SEARCH can be meant.
+    """
+    if not edit.readings:
+        return edit
+    readings = [(edit.search, edit.replace), *edit.readings]
+    for number in reversed(range(len(readings))):
+        found = _found(text, readings[number][0])
+        if found is None:
+            continue
+        longer = readings[number + 1][0] if number + 1 < len(readings) else None
+        if longer is not None and _goes_on_as(text, found, readings[number][0], longer):
+            break
+        return replace(edit, search=readings[number][0], replace=readings[number][1], readings=())
+    else:
+        empty = [r for r in readings if not r[0].strip()]
+        if len(empty) == 1 and (text is None or not text.lines):
+            return replace(edit, search=empty[0][0], replace=empty[0][1], readings=())
+    raise Refusal(
+        f"{len(readings)} of its lines could be the '=======' between SEARCH and REPLACE "
+        "(the text has such lines too), and the file does not say which: copy SEARCH "
+        "exactly from the file, or send this change as a unified diff"
+    )
+
+
+def _found(text: _Text | None, search: str) -> Match | None:
+    """Where ``search`` is, literally; Refusal when in several places, as for any block."""
+    if text is None or not search.strip():
+        return None
+    return literal(text.bodies, _lines_of(search), what="SEARCH")
+
+
+def _goes_on_as(text: _Text | None, found: Match, shorter: str, longer: str) -> bool:
+    """Whether the file goes on after ``found`` with the line ``longer`` has after ``shorter``."""
+    if text is None or found.end >= len(text.lines):
+        return False
+    following = _lines_of(longer)[len(_lines_of(shorter))]
+    return text.bodies[found.end].strip() == following.strip()
 
 
 def _create(path: str, text: _Text | None, content: str, files: _Files) -> str:
@@ -453,6 +500,15 @@ def _replace_elided(
     parts, new_parts = elision.split(old), elision.split(new)
     if len(new_parts) != len(parts):
         raise Refusal(_elided_alone(old, new, sides))
+    doubt = elision.doubtful(old, new)
+    if doubt is not None:
+        number, line = doubt
+        raise Refusal(
+            f"{sides.new}'s line {number} ({line.strip()!r}) may be code as much as lines left "
+            f"out, and the lines beside it are not those beside the '...' of {sides.old}: "
+            f"copy every line into {sides.old}, or keep the same lines around each '...' "
+            "on both sides"
+        )
     for part, new_part in zip(parts, new_parts, strict=True):
         if new_part and not part:
             raise Refusal(

@@ -18,15 +18,22 @@ _BARE = re.compile(rf"^{_DOTS}$")
 # A whole-line comment in the common languages: its text, without the comment's markers.
 _COMMENT = re.compile(r"^(?:#+|//+|/\*+|<!--|--|;+|%+|\*)\s*(?P<text>.*?)\s*(?:\*+/|-->)?$")
 _EDGE_DOTS = re.compile(rf"^{_DOTS}\s*|\s*{_DOTS}$")
-# After dots at either end: what a model says of the lines it leaves out ("# ... more tests").
+# After leading dots: a word saying what is left out ("# ... more tests").
 _ELIDING_WORD = re.compile(
     r"\b(existing|unchanged|rest|remaining|remainder|omitted|elided|same|other|more|code"
     r"|lines?|etc|snip|previous|original|before|keep|kept)\b",
     re.IGNORECASE,
 )
-# Without dots, only a phrase that cannot be an ordinary comment ("# rest of the function").
+# Otherwise the whole comment must say it ("# rest of the function unchanged"): a comment
+# such as "# Generate the rest of the windows" is code's own.
 _ELIDING_PHRASE = re.compile(
-    r"\b(rest|remainder) of\b|\bexisting code\b|\bunchanged\b|\bomitted\b", re.IGNORECASE
+    r"\(?(?:(?:the )?(?:rest|remainder) of(?: the)?(?: \w+){1,2}"
+    r"|(?:existing|other|remaining|previous|original) (?:code|lines|methods|functions|tests)"
+    r"|(?:code|lines|everything else|\w+ body)"
+    r"|unchanged|omitted|elided|snip)"
+    r"(?: (?:is |are |remains? |stays? )?(?:unchanged|omitted|elided|the same|as before|here))?"
+    r"\.?\)?",
+    re.IGNORECASE,
 )
 
 
@@ -42,9 +49,11 @@ def is_comment_elision(line: str) -> bool:
         return False
     text = comment["text"]
     core = _EDGE_DOTS.sub("", text)
-    if core != text:
-        return not core or bool(_ELIDING_WORD.search(core))
-    return bool(_ELIDING_PHRASE.search(text))
+    if not core:
+        return core != text  # dots and nothing else
+    if core != text and re.match(_DOTS, text):
+        return bool(_ELIDING_WORD.search(core))
+    return bool(_ELIDING_PHRASE.fullmatch(core))
 
 
 def elisions(lines: Sequence[str]) -> list[str]:
@@ -60,6 +69,31 @@ def split(lines: Sequence[str]) -> list[list[str]]:
         else:
             parts[-1].append(line)
     return parts
+
+
+def doubtful(old: Sequence[str], new: Sequence[str]) -> tuple[int, str] | None:
+    """The first elision of ``new`` that may be text of its own rather than the pair of
+    the one in ``old``: (line number in ``new``, the line), or None.
+
+    A stub body or a doctest's ``...``, or a comment that reads like a marker, that a
+    REPLACE adds would otherwise stand in for what SEARCH left out, and the parts would
+    pair out of step. A marker is trusted when it is the same comment as its pair, or when
+    a non-blank line beside it is the same on both sides, as it is when a model keeps the
+    lines around what it leaves out.
+    """
+    ours = [i for i, line in enumerate(old) if is_elision(line)]
+    theirs = [j for j, line in enumerate(new) if is_elision(line)]
+    for i, j in zip(ours, theirs, strict=False):
+        if is_comment_elision(new[j]) and new[j].strip() == old[i].strip():
+            continue
+        if not any(_beside(old, i, step) == _beside(new, j, step) != "" for step in (-1, 1)):
+            return j + 1, new[j]
+    return None
+
+
+def _beside(lines: Sequence[str], index: int, step: int) -> str:
+    at = index + step
+    return lines[at].strip() if 0 <= at < len(lines) else ""
 
 
 def new_markers(old: Sequence[str], new: Sequence[str]) -> list[str]:

@@ -13,11 +13,17 @@ EN_DASH: Final = "\N{EN DASH}"
 
 @dataclass(frozen=True)
 class SearchReplace:
-    """Replace the lines ``search`` with ``replace`` in ``path``; an empty ``search`` creates it."""
+    """Replace the lines ``search`` with ``replace`` in ``path``; an empty ``search`` creates it.
+
+    ``readings`` are the other ways to read the block when more than one of its lines could
+    be the divider (a reStructuredText title's "=======" underline): (search, replace) pairs,
+    from which applying takes the one whose SEARCH is in the file.
+    """
 
     path: str
     search: str
     replace: str
+    readings: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -62,7 +62,18 @@ def test_elision_lines(line):
 
 @pytest.mark.parametrize(
     "line",
-    ["# wait...", "x = f(...)", "# e.g. call(...)", "#", "print('...')", "# TODO", "pass"],
+    [
+        "# wait...",
+        "x = f(...)",
+        "# e.g. call(...)",
+        "#",
+        "print('...')",
+        "# TODO",
+        "pass",
+        "# Generate the rest of the windows",
+        "# Loading code...",
+        "# other cases",
+    ],
 )
 def test_ordinary_lines_are_not_elisions(line):
     assert not is_elision(line)
@@ -118,10 +129,8 @@ def test_an_elided_block_keeps_what_its_markers_stand_for(marker):
 
 
 def test_three_parts_each_replaced():
-    search = (
-        'def load(path):\n...\n    total = 0\n...\n    return {"total": total, "count": count}\n'
-    )
-    replace = f"def load(path, strict=False):\n...\n    total = 0.0\n...\n{NEW_RETURN}"
+    search = f"def load(path):\n# ...\n    total = 0\n# ...\n{_TAIL.splitlines()[1]}\n"
+    replace = f"def load(path, strict=False):\n# ...\n    total = 0.0\n# ...\n{NEW_RETURN}"
     result, changes = applied(block(search, replace), {"m.py": LOAD})
     assert result.outcomes[0].how == "elided (3 parts)"
     expected = (
@@ -141,8 +150,8 @@ def test_parts_with_other_indentation_are_found_and_reindented():
 
 
 def test_leading_and_trailing_markers_with_empty_replace_parts():
-    search = "...\n    total = 0\n...\n"
-    replace = "...\n    total = 0.0\n...\n"
+    search = "# ...\n    total = 0\n# ...\n"
+    replace = "# ...\n    total = 0.0\n# ...\n"
     result, changes = applied(block(search, replace), {"m.py": LOAD})
     assert result.outcomes[0].how == "elided (1 parts)"
     assert changes["m.py"] == LOAD.replace(b"total = 0\n", b"total = 0.0\n")
@@ -150,7 +159,7 @@ def test_leading_and_trailing_markers_with_empty_replace_parts():
 
 def test_lines_where_search_has_only_a_marker_are_refused():
     result, changes = applied(
-        block("...\n    total = 0\n", "import os\n...\n    total = 1\n"), {"m.py": LOAD}
+        block("# ...\n    total = 0\n", "import os\n# ...\n    total = 1\n"), {"m.py": LOAD}
     )
     assert not result.outcomes[0].applied
     assert "only '...' lines, so nothing says where they go" in result.outcomes[0].how
@@ -270,12 +279,25 @@ def test_a_search_of_markers_only_is_refused():
 
 def test_an_elided_search_replaces_only_its_parts_in_a_crlf_file():
     files = {"m.py": b"a = 1\r\nb = 2\r\nc = 3\r\n"}
-    result, changes = applied(block("a = 1\n...\nc = 3\n", "a = 10\n...\nc = 30\n"), files)
+    result, changes = applied(block("a = 1\n# ...\nc = 3\n", "a = 10\n# ...\nc = 30\n"), files)
     assert result.all_applied
     assert changes["m.py"] == b"a = 10\r\nb = 2\r\nc = 30\r\n"
 
 
-def test_explicit_edit_objects_work_too():
-    edit = SearchReplace("m.py", "a\n...\nc\n", "A\n...\nC\n")
-    result = apply_edits([edit], DictTree({"m.py": b"a\nb\nc\n"}))
+def test_a_bare_marker_pairs_when_a_line_beside_it_is_kept():
+    edit = SearchReplace("m.py", "a\nb\n...\nd\n", "a\nB\n...\nd\n")
+    result = apply_edits([edit], DictTree({"m.py": b"a\nb\nc\nd\n"}))
     assert result.outcomes[0].how == "elided (2 parts)"
+
+
+def test_a_bare_ellipsis_that_replace_adds_does_not_pair_with_a_marker():
+    # A doctest's "..." that REPLACE adds once stood in for what SEARCH's "# ..." left out:
+    # the parts paired out of step and the edit lost lines.
+    files = {"m.py": b'def f():\n    """Doc.\n\n    >>> f()\n    1\n    """\n    return 1\n'}
+    search = "def f():\n    # ...\n    >>> f()\n    1\n"
+    replace = "    >>> f()\n    Traceback (most recent call last):\n    ...\n    ValueError\n"
+    result, changes = applied(block(search, replace), files)
+    outcome = result.outcomes[0]
+    assert not outcome.applied
+    assert outcome.how.startswith("REPLACE's line 3 ('...') may be code as much as lines left out")
+    assert changes == {}
