@@ -7,10 +7,10 @@ from collections.abc import Iterator, Sequence
 from talkgit.agents import prompts
 from talkgit.agents.base import Completer, StepContext, StepOutcome
 from talkgit.agents.dialogue import Dialogue, PromptBudget, TokenCounter, prompt_budget
-from talkgit.agents.lookup import Files, Lookup, text_requests
+from talkgit.agents.lookup import Lookup, text_requests
 from talkgit.agents.repository import repository_view
 from talkgit.edits.apply import apply_edits
-from talkgit.edits.model import BlockOutcome, Entry, EntryKind, FileChange
+from talkgit.edits.model import BlockOutcome, Entry, EntryKind, FileChange, TreeView
 from talkgit.edits.parse import parse_edits
 from talkgit.errors import EditError, ModelError
 from talkgit.filenames import shown
@@ -184,13 +184,10 @@ def _file_blocks(
     return blocks, left_out
 
 
-_KEPT = FileChange("", b"")  # stands for "no change" when looking a path up
-
-
 class Overlay:
     """A TreeView of the base commit with this step's changes so far laid over it."""
 
-    def __init__(self, base: Files) -> None:
+    def __init__(self, base: TreeView) -> None:
         self.base = base
         self._changes: dict[str, FileChange] = {}
 
@@ -204,18 +201,19 @@ class Overlay:
             return None
         return Entry(EntryKind.EXECUTABLE if change.executable else EntryKind.FILE, change.data)
 
+    def paths(self) -> Iterator[str]:
+        """The base's files with this step's changes: created ones added, deleted ones gone."""
+        base = list(self.base.paths())
+        for path in base:
+            change = self._changes.get(path)
+            if change is None or change.data is not None:
+                yield path
+        known = set(base)
+        yield from (p for p, c in self._changes.items() if c.data is not None and p not in known)
+
     def _has_files_under(self, path: str) -> bool:
         inside = f"{path}/"
         return any(p.startswith(inside) and c.data is not None for p, c in self._changes.items())
-
-    def paths(self) -> Iterator[str]:
-        """The base's files with this step's changes: created ones in, deleted ones out."""
-        for path in self.base.paths():
-            if self._changes.get(path, _KEPT).data is not None:
-                yield path
-        yield from (
-            p for p, c in self._changes.items() if c.data is not None and self.base.entry(p) is None
-        )
 
     def record(self, changes: tuple[FileChange, ...]) -> None:
         self._changes.update((change.path, change) for change in changes)

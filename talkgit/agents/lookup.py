@@ -9,15 +9,14 @@ bounded in size: a lookup can never blow the prompt past its budget.
 
 from __future__ import annotations
 
-import difflib
 import json
-import posixpath
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from talkgit.agents.prompts import file_block
+from talkgit.edits.missing import did_you_mean
 from talkgit.edits.model import EntryKind, TreeView
 from talkgit.filenames import shown
 from talkgit.llm.types import Tool, ToolCall
@@ -66,12 +65,6 @@ TOOLS = (
 TOOL_NAMES = frozenset(tool.name for tool in TOOLS)
 
 
-class Files(TreeView, Protocol):
-    """A tree that can also list its files (CommitTree, the coder's Overlay)."""
-
-    def paths(self) -> Iterator[str]: ...
-
-
 @dataclass(frozen=True)
 class Request:
     """One lookup a model asked for; ``call_id`` is set for native tool calls."""
@@ -94,7 +87,7 @@ class Lookup:
     """Answers lookups against ``tree``; ``limit(text)`` cuts an answer to its share of the
     prompt budget and says what was cut."""
 
-    def __init__(self, tree: Files, limit: Callable[[str], str]) -> None:
+    def __init__(self, tree: TreeView, limit: Callable[[str], str]) -> None:
         self.tree = tree
         self.limit = limit
 
@@ -159,17 +152,7 @@ class Lookup:
         return "\n".join([*listed, *([f"... and {more} more files"] if more else [])])
 
     def _near(self, path: str) -> str:
-        found = candidates(path, list(self.tree.paths()))
-        return f"; did you mean {', '.join(found)}?" if found else ""
-
-
-def candidates(path: str, paths: list[str]) -> list[str]:
-    """Real paths a wrong one may have meant: the same file name first, then close spellings."""
-    name = posixpath.basename(path)
-    same_name = sorted(p for p in paths if posixpath.basename(p) == name)
-    close = difflib.get_close_matches(path, paths, n=MAX_CANDIDATES, cutoff=0.6)
-    ordered = dict.fromkeys([*same_name, *close])
-    return [shown(p) for p in list(ordered)[:MAX_CANDIDATES]]
+        return did_you_mean(path, self.tree.paths())
 
 
 class _BadRequest(Exception):

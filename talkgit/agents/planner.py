@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from talkgit.agents import prompts
 from talkgit.agents.base import Completer
 from talkgit.agents.dialogue import Dialogue, TokenCounter, prompt_budget
-from talkgit.agents.lookup import Lookup, candidates
+from talkgit.agents.lookup import Lookup
 from talkgit.agents.repository import repository_view
 from talkgit.config import PromptSettings
-from talkgit.edits.paths import looks_like_placeholder
+from talkgit.edits.missing import did_you_mean, looks_like_placeholder
 from talkgit.engine.plan import Plan, PlanError, parse_plan
 from talkgit.git.repo import GitRepo
 from talkgit.git.treeview import CommitTree
@@ -121,8 +121,7 @@ def _check_files(plan: Plan, paths: Collection[str]) -> None:
         for path in step.files:
             copied = looks_like_placeholder(path) or path in prompts.PLANNER_EXAMPLE_FILES
             if path not in paths and copied:
-                near = candidates(path, list(paths))
-                meant = f"; the repository has {', '.join(near)}" if near else ""
-                problems.append(f"step {step.id!r} names {path!r}, which is not a real path{meant}")
+                near = did_you_mean(path, paths)
+                problems.append(f"step {step.id!r} names {path!r}, which is not a real path{near}")
     if problems:
         raise PlanError("; ".join(problems))

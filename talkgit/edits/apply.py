@@ -2,19 +2,26 @@
 
 Blocks apply in order and each sees the result of the ones before. A block that does not
 apply leaves the files as they were and is reported with the reason (and the closest lines,
-when there are some); the blocks that did apply are kept, and the caller decides.
+when there are some); the blocks that did apply are kept, and the caller decides. A block
+either does what it says or is refused: it is never applied somewhere it might not mean.
 """
 
 from __future__ import annotations
 
-import difflib
-import heapq
-import re
-from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import NamedTuple
 
+from talkgit.edits import elision, missing
+from talkgit.edits.locate import (
+    DEFAULT_FUZZY_THRESHOLD,
+    Match,
+    Refusal,
+    fuzzy,
+    indent_shift,
+    literal,
+    shift,
+)
 from talkgit.edits.model import (
     BlockOutcome,
     Edit,
@@ -23,7 +30,6 @@ from talkgit.edits.model import (
     FileChange,
     Hunk,
     SearchReplace,
-    Suggestion,
     TreeView,
     UnifiedDiff,
     WholeFile,
@@ -31,14 +37,9 @@ from talkgit.edits.model import (
 from talkgit.edits.paths import check_content, check_path, decode_text
 from talkgit.errors import EditError
 
-DEFAULT_FUZZY_THRESHOLD = 0.8
-# Below this similarity the closest lines are too far off to be worth showing the model.
-SUGGESTION_FLOOR = 0.5
-# The fuzzy search runs difflib's ratio on this many windows, the best by a cheap score.
-FUZZY_CANDIDATES = 12
+__all__ = ["DEFAULT_FUZZY_THRESHOLD", "apply_edits"]
 
 _BOM = "\ufeff"
-_WORD = re.compile(r"\w+")
 
 
 def apply_edits(
@@ -48,10 +49,11 @@ def apply_edits(
 
     Every path is checked first (UnsafePathError, BinaryFileError name the block), and
     what the blocks leave in a .gitmodules or .gitattributes last (UnsafeContentError),
-    so an unsafe reply changes nothing. A block that does not match is reported, not raised.
+    so an unsafe reply changes nothing. A block that does not match is reported, not raised;
+    so is one whose path looks like a placeholder (``path/to/x.py``) and names no file.
     """
     checked = [_checked(index, edit, tree) for index, edit in enumerate(edits, 1)]
-    _refuse_file_and_directory(checked)
+    _refuse_file_and_directory([edit for edit in checked if _placeholder(edit, tree) is None])
     files = _Files(tree)
     outcomes = [
         _outcome(index, edit, files, fuzzy_threshold) for index, edit in enumerate(checked, 1)
@@ -63,6 +65,8 @@ def apply_edits(
 
 
 def _checked(index: int, edit: Edit, tree: TreeView) -> Edit:
+    if _placeholder(edit, tree) is not None:
+        return edit  # refused as a placeholder before it can touch anything
     try:
         if isinstance(edit, UnifiedDiff):
             new_path = None if edit.new_path is None else check_path(edit.new_path, tree)
@@ -75,6 +79,17 @@ def _checked(index: int, edit: Edit, tree: TreeView) -> Edit:
     except EditError as exc:
         raise type(exc)(f"block {index}: {exc}") from exc
     return edit
+
+
+def _placeholder(edit: Edit, tree: TreeView) -> str | None:
+    """The path of ``edit`` that looks like an example's placeholder and names no entry."""
+    paths = [edit.path]
+    if isinstance(edit, UnifiedDiff) and edit.new_path is not None:
+        paths.append(edit.new_path)
+    for path in paths:
+        if missing.looks_like_placeholder(path) and tree.entry(path) is None:
+            return path
+    return None
 
 
 def _refuse_file_and_directory(edits: Sequence[Edit]) -> None:
@@ -103,24 +118,22 @@ def _refuse_file_and_directory(edits: Sequence[Edit]) -> None:
 
 def _outcome(index: int, edit: Edit, files: _Files, threshold: float) -> BlockOutcome:
     try:
+        _refuse_placeholder(edit, files)
         if isinstance(edit, SearchReplace):
             how = _apply_search_replace(edit, files, threshold)
         elif isinstance(edit, UnifiedDiff):
             how = _apply_diff(edit, files, threshold)
         else:
             how = _apply_whole_file(edit, files)
-    except _Rejected as rejected:
-        return BlockOutcome(index, edit.path, False, rejected.reason, rejected.suggestion)
+    except Refusal as refused:
+        return BlockOutcome(index, edit.path, False, refused.reason, refused.suggestion)
     return BlockOutcome(index, edit.path, True, how)
 
 
-class _Rejected(Exception):
-    """A block that does not apply; never leaves this module."""
-
-    def __init__(self, reason: str, suggestion: Suggestion | None = None) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.suggestion = suggestion
+def _refuse_placeholder(edit: Edit, files: _Files) -> None:
+    path = _placeholder(edit, files.tree)
+    if path is not None:
+        raise Refusal(missing.placeholder_reason(path, files.paths()))
 
 
 # -- the files as the blocks change them
@@ -212,13 +225,13 @@ class _Files:
     """The tree's files overlaid with what the blocks so far have written or deleted."""
 
     def __init__(self, tree: TreeView) -> None:
-        self._tree = tree
+        self.tree = tree
         self._current: dict[str, _Text | None] = {}
 
     def get(self, path: str) -> _Text | None:
         if path in self._current:
             return self._current[path]
-        entry = self._tree.entry(path)
+        entry = self.tree.entry(path)
         if entry is None:
             return None
         return _Text.decode(path, entry.data, entry.kind is EntryKind.EXECUTABLE)
@@ -226,10 +239,17 @@ class _Files:
     def set(self, path: str, text: _Text | None) -> None:
         self._current[path] = text
 
+    def paths(self) -> list[str]:
+        """Every file's path: the tree's, and those the blocks so far created, less deleted."""
+        now = {path: text is not None for path, text in self._current.items()}
+        kept = [path for path in self.tree.paths() if now.get(path, True)]
+        known = set(kept)
+        return kept + sorted(p for p, exists in now.items() if exists and p not in known)
+
     def changes(self) -> tuple[FileChange, ...]:
         changes = []
         for path, text in self._current.items():
-            entry = self._tree.entry(path)
+            entry = self.tree.entry(path)
             before = None if entry is None else (entry.data, entry.kind is EntryKind.EXECUTABLE)
             after = None if text is None else (text.encode(), text.executable)
             if before != after:
@@ -244,19 +264,67 @@ class _Files:
 
 def _apply_search_replace(edit: SearchReplace, files: _Files, threshold: float) -> str:
     text = files.get(edit.path)
+    edit = _reading(edit, text)
     if not edit.search.strip():
         return _create(edit.path, text, edit.replace, files)
     if text is None:
-        raise _Rejected("the file does not exist; to create it, leave SEARCH empty")
-    search = _lines_of(edit.search)
-    match = _locate(text.bodies, search, threshold, hint=None, what="SEARCH")
-    files.set(edit.path, _replace_match(text, match, search, _lines_of(edit.replace)))
-    return match.how
+        found = missing.did_you_mean(edit.path, files.paths())
+        raise Refusal(f"the file does not exist{found}; to create it, leave SEARCH empty")
+    sides = _Sides("SEARCH", "REPLACE")
+    text, span = _replace_lines(text, edit.search, edit.replace, threshold, sides=sides)
+    files.set(edit.path, text)
+    return span.how
+
+
+def _reading(edit: SearchReplace, text: _Text | None) -> SearchReplace:
+    """The one reading of a block with several possible dividers that the file supports.
+
+    Read at a "=======" of the text itself, SEARCH stops short of the one meant and is a
+    part of it, so it is in the file too: the longest SEARCH in the file is the one meant,
+    unless the file goes on after it with the very line it stopped at, when a longer SEARCH
+    that is not in the file as written (a typo) may be meant. With no SEARCH in the file,
+    only a new file's empty SEARCH can be meant.
+    """
+    if not edit.readings:
+        return edit
+    readings = [(edit.search, edit.replace), *edit.readings]
+    for number in reversed(range(len(readings))):
+        found = _found(text, readings[number][0])
+        if found is None:
+            continue
+        longer = readings[number + 1][0] if number + 1 < len(readings) else None
+        if longer is not None and _goes_on_as(text, found, readings[number][0], longer):
+            break
+        return replace(edit, search=readings[number][0], replace=readings[number][1], readings=())
+    else:
+        empty = [r for r in readings if not r[0].strip()]
+        if len(empty) == 1 and (text is None or not text.lines):
+            return replace(edit, search=empty[0][0], replace=empty[0][1], readings=())
+    raise Refusal(
+        f"{len(readings)} of its lines could be the '=======' between SEARCH and REPLACE "
+        "(the text has such lines too), and the file does not say which: copy SEARCH "
+        "exactly from the file, or send this change as a unified diff"
+    )
+
+
+def _found(text: _Text | None, search: str) -> Match | None:
+    """Where ``search`` is, literally; Refusal when in several places, as for any block."""
+    if text is None or not search.strip():
+        return None
+    return literal(text.bodies, _lines_of(search), what="SEARCH")
+
+
+def _goes_on_as(text: _Text | None, found: Match, shorter: str, longer: str) -> bool:
+    """Whether the file goes on after ``found`` with the line ``longer`` has after ``shorter``."""
+    if text is None or found.end >= len(text.lines):
+        return False
+    following = _lines_of(longer)[len(_lines_of(shorter))]
+    return text.bodies[found.end].strip() == following.strip()
 
 
 def _create(path: str, text: _Text | None, content: str, files: _Files) -> str:
     if text is not None and text.lines:
-        raise _Rejected(
+        raise Refusal(
             "the file already exists and is not empty; an empty SEARCH only creates a file: "
             "put the lines to change in SEARCH"
         )
@@ -266,6 +334,8 @@ def _create(path: str, text: _Text | None, content: str, files: _Files) -> str:
 
 def _apply_whole_file(edit: WholeFile, files: _Files) -> str:
     text = files.get(edit.path)
+    if text is not None:
+        _refuse_new_markers(text.bodies, _lines_of(edit.content), _Sides("the file", "it"))
     files.set(edit.path, (text or _Text()).with_content(edit.content))
     return "created" if text is None else "replaced whole file"
 
@@ -273,15 +343,15 @@ def _apply_whole_file(edit: WholeFile, files: _Files) -> str:
 def _apply_diff(edit: UnifiedDiff, files: _Files, threshold: float) -> str:
     source = files.get(edit.path)
     if edit.creates and source is not None and source.lines:
-        raise _Rejected(
+        raise Refusal(
             "the diff creates the file (from /dev/null) but it already exists and is not empty"
         )
     if source is None and not edit.creates:
-        raise _Rejected("the file does not exist")
+        raise Refusal(f"the file does not exist{missing.did_you_mean(edit.path, files.paths())}")
     text, hows = _apply_hunks(source or _Text(), edit.hunks, threshold)
     if edit.new_path is None:
         if edit.hunks and text.lines:
-            raise _Rejected(
+            raise Refusal(
                 f"the diff deletes the file but leaves {len(text.lines)} of its lines; "
                 "the file has more in it than the diff shows"
             )
@@ -290,7 +360,7 @@ def _apply_diff(edit: UnifiedDiff, files: _Files, threshold: float) -> str:
     how = "created" if edit.creates else _combined(hows)
     if edit.new_path != edit.path:
         if files.get(edit.new_path) is not None:
-            raise _Rejected(f"cannot rename to {edit.new_path}: it already exists")
+            raise Refusal(f"cannot rename to {edit.new_path}: it already exists")
         files.set(edit.path, None)
         how = f"renamed to {edit.new_path}" + ("" if how == "exact" else f"; {how}")
     files.set(edit.new_path, text)
@@ -298,40 +368,53 @@ def _apply_diff(edit: UnifiedDiff, files: _Files, threshold: float) -> str:
 
 
 def _apply_hunks(text: _Text, hunks: Sequence[Hunk], threshold: float) -> tuple[_Text, list[str]]:
-    hows, offset = [], 0
+    """Apply ``hunks`` in order: each is found at or after the end of the one before, as
+    ``git apply`` does, with its line number moved by the lines the ones before added."""
+    hows: list[str] = []
+    offset = after = 0
     for number, hunk in enumerate(hunks, 1):
         where = f" (line {hunk.old_start})" if hunk.old_start is not None else ""
         what = f"hunk {number} of {len(hunks)}{where}"
-        old, new = _lines_of(hunk.old), _lines_of(hunk.new)
-        match = _locate_hunk(text, old, hunk.old_start, offset, threshold, what)
-        text = _replace_match(
-            text,
-            match,
-            old,
-            new,
+        ends = _Ends(
             old_lacks_newline=bool(hunk.old) and not hunk.old.endswith("\n"),
             new_lacks_newline=bool(hunk.new) and not hunk.new.endswith("\n"),
         )
-        offset += len(new) - (match.end - match.start)
-        hows.append(match.how)
+        if hunk.old:
+            hint = None if hunk.old_start is None else hunk.old_start - 1 + offset
+            sides = _Sides(what, f"the new side of {what}")
+            text, span = _replace_lines(
+                text, hunk.old, hunk.new, threshold, sides=sides, after=after, hint=hint, ends=ends
+            )
+        else:
+            text, span = _insert(text, hunk, offset, after, what, ends)
+        offset += span.delta
+        after = span.end
+        hows.append(span.how)
     return text, hows
 
 
-def _locate_hunk(
-    text: _Text, old: list[str], old_start: int | None, offset: int, threshold: float, what: str
-) -> _Match:
-    if old:
-        hint = None if old_start is None else old_start - 1 + offset
-        return _locate(text.bodies, old, threshold, hint=hint, what=what)
-    # Nothing to match: "@@ -N,0 ..." inserts after line N, the only anchor there is.
-    if old_start is None:
-        raise _Rejected(
+def _insert(
+    text: _Text, hunk: Hunk, offset: int, after: int, what: str, ends: _Ends
+) -> tuple[_Text, _Span]:
+    """A hunk with nothing to match: "@@ -N,0 ..." inserts after line N, the only anchor."""
+    if not text.lines:
+        at = 0  # a new or empty file: its first line is the only place there is
+    elif hunk.old_start is None:
+        raise Refusal(
             f"{what} has no context lines and no line number: add unchanged lines around it"
         )
-    at = old_start + offset if text.lines else 0
-    if not 0 <= at <= len(text.lines):
-        raise _Rejected(f"{what} inserts after line {old_start}, past the end of the file")
-    return _Match(at, at, "exact")
+    else:
+        at = hunk.old_start + offset
+        if not 0 <= at <= len(text.lines):
+            raise Refusal(f"{what} inserts after line {hunk.old_start}, past the end of the file")
+        if at < after:
+            raise Refusal(
+                f"{what} inserts after line {hunk.old_start}, inside or before the hunk "
+                "ahead of it: hunks must follow each other down the file"
+            )
+    new = _lines_of(hunk.new)
+    text = _replace_match(text, Match(at, at, "exact"), [], new, ends)
+    return text, _Span(at + len(new), len(new), "exact")
 
 
 def _combined(hows: Sequence[str]) -> str:
@@ -342,14 +425,128 @@ def _combined(hows: Sequence[str]) -> str:
     return "; ".join(f"hunk {n}: {how}" for n, how in enumerate(hows, 1) if how != "exact")
 
 
-def _replace_match(
+# -- replacing lines: the SEARCH of a block, the old side of a hunk
+
+
+class _Sides(NamedTuple):
+    """What the two sides of a block are called in a message: SEARCH and REPLACE."""
+
+    old: str
+    new: str
+
+
+class _Ends(NamedTuple):
+    """Whether a hunk's sides end without a newline ("\\ No newline at end of file")."""
+
+    old_lacks_newline: bool = False
+    new_lacks_newline: bool = False
+
+
+_PLAIN_ENDS = _Ends()
+
+
+class _Span(NamedTuple):
+    """Where a replacement ended (the line after it, in the new text), and its line count."""
+
+    end: int
+    delta: int
+    how: str
+
+
+def _replace_lines(
     text: _Text,
-    match: _Match,
-    search: Sequence[str],
-    replacement: list[str],
+    old_text: str,
+    new_text: str,
+    threshold: float,
     *,
-    old_lacks_newline: bool = False,
-    new_lacks_newline: bool = False,
+    sides: _Sides,
+    after: int = 0,
+    hint: int | None = None,
+    ends: _Ends = _PLAIN_ENDS,
+) -> tuple[_Text, _Span]:
+    """Find ``old_text`` at or after line ``after`` and put ``new_text`` in its place.
+
+    Literal first (exact, then whitespace): '...' is Python, so a SEARCH that matches as it
+    is written means what it says. Else a SEARCH with '...' lines is elided, and is never
+    matched approximately: a fuzzy window of the wrong length would swallow or repeat code.
+    """
+    old, new = _lines_of(old_text), _lines_of(new_text)
+    match = literal(text.bodies, old, after=after, hint=hint, what=sides.old)
+    if match is None and elision.elisions(old):
+        return _replace_elided(text, old, new, sides=sides, after=after, ends=ends)
+    # Written as it is from here on: a marker would go into the file.
+    _refuse_new_markers(old, new, sides)
+    if match is None:
+        match = fuzzy(text.bodies, old, threshold, after=after, what=sides.old)
+    delta = len(new) - (match.end - match.start)
+    return _replace_match(text, match, old, new, ends), _Span(match.end + delta, delta, match.how)
+
+
+def _refuse_new_markers(old: list[str], new: list[str], sides: _Sides) -> None:
+    added = elision.new_markers(old, new)
+    if added:
+        raise Refusal(
+            f"{sides.new} has the line {added[0]!r}, which {sides.old} does not: it would be "
+            "written into the file as it is, and the lines it stands for would be lost; "
+            "write those lines out in full"
+        )
+
+
+def _replace_elided(
+    text: _Text, old: list[str], new: list[str], *, sides: _Sides, after: int, ends: _Ends
+) -> tuple[_Text, _Span]:
+    """Replace each part of an elided SEARCH with the same part of REPLACE; keep what is
+    between the parts, which their '...' lines stand for."""
+    parts, new_parts = elision.split(old), elision.split(new)
+    if len(new_parts) != len(parts):
+        raise Refusal(_elided_alone(old, new, sides))
+    doubt = elision.doubtful(old, new)
+    if doubt is not None:
+        number, line = doubt
+        raise Refusal(
+            f"{sides.new}'s line {number} ({line.strip()!r}) may be code as much as lines left "
+            f"out, and the lines beside it are not those beside the '...' of {sides.old}: "
+            f"copy every line into {sides.old}, or keep the same lines around each '...' "
+            "on both sides"
+        )
+    for part, new_part in zip(parts, new_parts, strict=True):
+        if new_part and not part:
+            raise Refusal(
+                f"{sides.new} has lines where {sides.old} has only '...' lines, so nothing "
+                f"says where they go: put the unchanged lines around them in {sides.old}"
+            )
+    if not any(parts):
+        raise Refusal(f"{sides.old} has nothing but '...' lines: copy the lines to change")
+    found = elision.locate_parts(text.bodies, parts, after=after, what=sides.old)
+    pairs = [(m, p, n) for m, p, n in zip(found, parts, new_parts, strict=True) if m is not None]
+    delta = 0
+    for number, (match, part, new_part) in reversed(list(enumerate(pairs, 1))):
+        text = _replace_match(
+            text, match, part, new_part, ends if number == len(pairs) else _PLAIN_ENDS
+        )
+        delta += len(new_part) - len(part)
+    loose = any(match.how != "exact" for match, _, _ in pairs)
+    how = f"elided ({len(pairs)} parts{', whitespace' if loose else ''})"
+    return text, _Span(pairs[-1][0].end + delta, delta, how)
+
+
+def _elided_alone(old: list[str], new: list[str], sides: _Sides) -> str:
+    number, line = next((n, line) for n, line in enumerate(old, 1) if elision.is_elision(line))
+    count = len(elision.elisions(new))
+    has = (
+        "has none"
+        if not count
+        else f"has {count} where {sides.old} has {len(elision.elisions(old))}"
+    )
+    return (
+        f"{sides.old} leaves out lines with '...' (its line {number}: {line.strip()!r}), and "
+        f"{sides.new} {has}, so the lines left out would be lost: copy every line "
+        f"into {sides.old}, or put the same '...' lines in {sides.new} to keep what they stand for"
+    )
+
+
+def _replace_match(
+    text: _Text, match: Match, search: Sequence[str], replacement: list[str], ends: _Ends
 ) -> _Text:
     if match.how != "exact":
         replacement = _reindent(replacement, search, text.bodies[match.start : match.end])
@@ -357,190 +554,12 @@ def _replace_match(
         match.start,
         match.end,
         replacement,
-        old_lacks_newline=old_lacks_newline,
-        new_lacks_newline=new_lacks_newline,
+        old_lacks_newline=ends.old_lacks_newline,
+        new_lacks_newline=ends.new_lacks_newline,
     )
-
-
-# -- finding the lines a block replaces
-
-
-class _Match(NamedTuple):
-    start: int
-    end: int
-    how: str
-
-
-def _locate(
-    bodies: list[str], search: list[str], threshold: float, *, hint: int | None, what: str
-) -> _Match:
-    """Where ``search`` is in ``bodies``: exact, else whitespace-insensitive, else fuzzy."""
-    exact = _find_all(bodies, search)
-    if exact:
-        return _unique(exact, len(search), "exact", hint, what)
-    loose = _find_all([b.strip() for b in bodies], [s.strip() for s in search])
-    if loose:
-        return _unique(loose, len(search), "whitespace", hint, what)
-    return _fuzzy(bodies, search, threshold, what)
-
-
-def _find_all(haystack: list[str], needle: list[str]) -> list[int]:
-    size = len(needle)
-    return [
-        start
-        for start in range(len(haystack) - size + 1)
-        if haystack[start] == needle[0] and haystack[start : start + size] == needle
-    ]
-
-
-def _unique(starts: list[int], size: int, how: str, hint: int | None, what: str) -> _Match:
-    if len(starts) > 1 and hint is not None:
-        # A diff's line number picks between equal places, as `git apply` does.
-        nearest = sorted(starts, key=lambda start: abs(start - hint))
-        if abs(nearest[0] - hint) < abs(nearest[1] - hint):
-            starts = nearest[:1]
-    if len(starts) > 1:
-        places = ", ".join(str(start + 1) for start in starts[:10])
-        raise _Rejected(
-            f"{what} matches {len(starts)} places (starting at lines {places}); "
-            "add unchanged lines before or after it so that it matches one place only"
-        )
-    return _Match(starts[0], starts[0] + size, how)
-
-
-class _Window(NamedTuple):
-    start: int
-    end: int
-    ratio: float
-
-
-def _fuzzy(bodies: list[str], search: list[str], threshold: float, what: str) -> _Match:
-    best, rivals = _closest(bodies, search, min(threshold, SUGGESTION_FLOOR))
-    if best is not None and best.ratio >= threshold:
-        if rivals:
-            raise _Rejected(
-                f"{what} is {best.ratio:.2f} similar to {rivals + 1} places equally; "
-                "copy its lines exactly from the file"
-            )
-        return _Match(best.start, best.end, f"fuzzy {best.ratio:.2f}")
-    if best is None:
-        raise _Rejected(f"{what} was not found in the file, not even approximately")
-    suggestion = Suggestion(
-        first_line=best.start + 1,
-        last_line=best.end,
-        text="".join(f"{body}\n" for body in bodies[best.start : best.end]),
-        similarity=best.ratio,
-    )
-    raise _Rejected(
-        f"{what} was not found in the file (the closest lines are {best.ratio:.2f} similar, "
-        f"{threshold:.2f} is needed)",
-        suggestion,
-    )
-
-
-def _closest(bodies: list[str], search: list[str], floor: float) -> tuple[_Window | None, int]:
-    """The window most like ``search`` (at least ``floor``) and how many others tie with it.
-
-    Indentation is ignored. difflib's ratio is too slow to run on every window of a large
-    file, so windows are ranked by a cheap score first (shared words) and only the best few
-    get the real ratio.
-    """
-    lines = [body.strip() for body in bodies]
-    stripped = [line.strip() for line in search]
-    matcher = difflib.SequenceMatcher(None, autojunk=False)
-    matcher.set_seq2("\n".join(stripped))
-    ranked = heapq.nlargest(FUZZY_CANDIDATES, _scored_windows(lines, stripped))
-    best: _Window | None = None
-    rivals = 0
-    for _score, start, end in ranked:
-        need = best.ratio if best else floor
-        matcher.set_seq1("\n".join(lines[start:end]))
-        if matcher.real_quick_ratio() < need or matcher.quick_ratio() < need:
-            continue
-        ratio = matcher.ratio()
-        if best is None or ratio > best.ratio:
-            if ratio >= floor:
-                best, rivals = _Window(start, end, ratio), 0
-        elif ratio == best.ratio and (end <= best.start or start >= best.end):
-            rivals += 1
-    return best, rivals
-
-
-def _scored_windows(lines: list[str], search: list[str]) -> Iterator[tuple[float, int, int]]:
-    """(score, start, end) for every window of one line fewer, as many, or one more than search.
-
-    The score is a Dice coefficient over the words of the window and of the search; the
-    counts slide with the window, so each step costs one line in and one line out.
-    """
-    wanted: Counter[str] = Counter()
-    for line in search:
-        wanted.update(_words(line))
-    words = [_words(line) for line in lines]
-    for width in sorted({max(len(search) - 1, 1), len(search), len(search) + 1}):
-        if width > len(lines):
-            continue
-        tally = _Tally(wanted)
-        for line_words in words[:width]:
-            tally.add(line_words, 1)
-        for start in range(len(lines) - width + 1):
-            if start:
-                tally.add(words[start - 1], -1)
-                tally.add(words[start + width - 1], 1)
-            yield tally.score(), start, start + width
-
-
-def _words(line: str) -> Counter[str]:
-    return Counter(_WORD.findall(line))
-
-
-class _Tally:
-    """The words of a window, and how many of them the search has too."""
-
-    def __init__(self, wanted: Counter[str]) -> None:
-        self.wanted = wanted
-        self.wanted_total = wanted.total()
-        self.have: Counter[str] = Counter()
-        self.total = self.common = 0
-
-    def add(self, words: Counter[str], sign: int) -> None:
-        for word, count in words.items():
-            before = self.have[word]
-            after = before + sign * count
-            self.have[word] = after
-            self.common += min(after, self.wanted[word]) - min(before, self.wanted[word])
-            self.total += sign * count
-
-    def score(self) -> float:
-        size = self.total + self.wanted_total
-        return 2 * self.common / size if size else 0.0
 
 
 def _reindent(replacement: list[str], search: Sequence[str], found: Sequence[str]) -> list[str]:
     """Move ``replacement`` by the indentation the matched lines have over the SEARCH lines."""
-    anchor_search = next((line for line in search if line.strip()), None)
-    anchor_found = next((line for line in found if line.strip()), None)
-    if anchor_search is None or anchor_found is None:
-        return replacement
-    old, new = _indent(anchor_search), _indent(anchor_found)
-    if old == new:
-        return replacement
-    return [_shift(line, old, new) for line in replacement]
-
-
-def _indent(line: str) -> str:
-    return line[: len(line) - len(line.lstrip())]
-
-
-def _shift(line: str, old: str, new: str) -> str:
-    if not line.strip():
-        return line
-    if line.startswith(old):
-        return new + line[len(old) :]
-    indent = _indent(line)
-    # A line indented less than the anchor moves by as many columns, when the file and the
-    # block agree on one indentation character.
-    chars = set(indent + old + new)
-    if len(chars) == 1:
-        (char,) = chars
-        return char * max(len(indent) + len(new) - len(old), 0) + line[len(indent) :]
-    return line
+    old, new = indent_shift(search, found) or ("", "")
+    return [shift(line, old, new) for line in replacement]

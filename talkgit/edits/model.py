@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from typing import Final, Protocol
@@ -13,11 +13,17 @@ EN_DASH: Final = "\N{EN DASH}"
 
 @dataclass(frozen=True)
 class SearchReplace:
-    """Replace the lines ``search`` with ``replace`` in ``path``; an empty ``search`` creates it."""
+    """Replace the lines ``search`` with ``replace`` in ``path``; an empty ``search`` creates it.
+
+    ``readings`` are the other ways to read the block when more than one of its lines could
+    be the divider (a reStructuredText title's "=======" underline): (search, replace) pairs,
+    from which applying takes the one whose SEARCH is in the file.
+    """
 
     path: str
     search: str
     replace: str
+    readings: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -81,6 +87,9 @@ class TreeView(Protocol):
     def entry(self, path: str) -> Entry | None:
         """The entry at ``path`` ("a/b/c.py"; directories too), or None if there is none."""
 
+    def paths(self) -> Iterable[str]:
+        """Every file's path (not directories'): to name the file a wrong path may mean."""
+
 
 @dataclass(frozen=True)
 class FileChange:
@@ -105,7 +114,8 @@ class Suggestion:
 class BlockOutcome:
     """What became of edit block ``index`` (1-based, in reply order).
 
-    ``how`` is "exact", "whitespace", "fuzzy 0.87", "created", ... when applied, else the reason.
+    ``how`` is "exact", "whitespace", "fuzzy 0.87", "elided (3 parts)", "created", ... when
+    applied, else the reason.
     """
 
     index: int

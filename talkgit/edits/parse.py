@@ -236,9 +236,13 @@ class _Parser:
         opened = self.pos
         path = self._block_path()
         self.pos += 1
-        search = self._section(opened, path, _DIVIDER, DIVIDER_MARKER, stray=_REPLACE)
-        replace = self._section(opened, path, _REPLACE, REPLACE_MARKER, stray=None)
-        self.edits.append(SearchReplace(path, search, replace))
+        body = self._block_body(opened, path)
+        dividers = [i for i, line in enumerate(body) if _DIVIDER.match(line)]
+        # Several lines could be the divider when the text has "=======" lines of its own
+        # (a title's underline): each is one reading, and the file decides between them.
+        readings = [(_joined(body[:i]), _joined(body[i + 1 :])) for i in dividers]
+        (search, replace), others = readings[0], tuple(readings[1:])
+        self.edits.append(SearchReplace(path, search, replace, others))
         self.last_path, self.path_hint = path, None
 
     def _block_path(self) -> str:
@@ -252,31 +256,29 @@ class _Parser:
             "on its own line just before the block"
         )
 
-    def _section(
-        self,
-        opened: int,
-        path: str,
-        end: re.Pattern[str],
-        end_text: str,
-        stray: re.Pattern[str] | None,
-    ) -> str:
+    def _block_body(self, opened: int, path: str) -> list[str]:
+        """The lines between a SEARCH marker and its REPLACE marker, divider included."""
         body: list[str] = []
+        divided = False
         while self.pos < len(self.lines):
             line = self.lines[self.pos]
             self.pos += 1
-            if end.match(line):
-                return "".join(f"{text}\n" for text in body)
-            if _SEARCH.match(line) or (stray is not None and stray.match(line)):
+            if _REPLACE.match(line) and divided:
+                return body
+            if _SEARCH.match(line) or _REPLACE.match(line):
+                expected = REPLACE_MARKER if divided else DIVIDER_MARKER
                 raise self._error(
-                    f"unterminated block: expected {end_text!r} before line {self.pos}; "
+                    f"unterminated block: expected {expected!r} before line {self.pos}; "
                     f"a block is {SEARCH_MARKER!r}, the old lines, {DIVIDER_MARKER!r}, "
                     f"the new lines, {REPLACE_MARKER!r}",
                     path,
                 )
+            divided = divided or bool(_DIVIDER.match(line))
             body.append(line)
+        expected = REPLACE_MARKER if divided else DIVIDER_MARKER
         raise self._error(
             f"unterminated block: the {SEARCH_MARKER!r} at line {opened + 1} "
-            f"has no {end_text!r} after it",
+            f"has no {expected!r} after it",
             path,
         )
 
@@ -391,12 +393,14 @@ class _Parser:
         return lines.hunk(int(header[1]) if header else None)
 
     def _hunk_ends(self, fence: _Fence | None) -> bool:
+        # " ```" is a context line holding a Markdown fence, not the diff's fence closing
+        # indented: a diff's own lines start at the margin.
         line = self.lines[self.pos]
         return (
             line.startswith("@@")
             or self._at_diff_header()
             or bool(_GIT_HEADER.match(line))
-            or (fence is not None and fence.closes(line))
+            or (fence is not None and fence.closes(line) and not line.startswith(" "))
         )
 
     # -- whole files
@@ -475,6 +479,10 @@ def _counts(header: re.Match[str] | None) -> tuple[int, int] | None:
     if header is None:
         return None
     return int(header[2] or "1"), int(header[3] or "1")
+
+
+def _joined(lines: list[str]) -> str:
+    return "".join(f"{line}\n" for line in lines)
 
 
 def _join(lines: list[str], ends_newline: bool) -> str:

@@ -96,14 +96,3 @@ def decode_text(path: str, data: bytes) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise BinaryFileError(f"{path} is not UTF-8 text; it cannot be edited") from exc
-
-
-_PLACEHOLDER = re.compile(
-    r"^/?(path/(to|of)/|your[/_-]|some/path/|example/path/)|[<>]|^(path|file)/", re.IGNORECASE
-)
-
-
-def looks_like_placeholder(path: str) -> bool:
-    """Whether ``path`` reads like an example's stand-in (``path/to/app.py``, ``<file>``)
-    rather than a file of a repository: models copy them from prompts."""
-    return bool(_PLACEHOLDER.search(path.strip()))

@@ -8,11 +8,13 @@ from pathlib import Path
 import pytest
 
 from talkgit.agents.base import StepContext
-from talkgit.agents.coder import CoderAgent
+from talkgit.agents.coder import CoderAgent, Overlay
 from talkgit.config import Settings
+from talkgit.edits.model import FileChange
 from talkgit.engine.plan import PlanStep
 from talkgit.git.repo import GitRepo
 from talkgit.llm import LLM, Message
+from tests.edits import DictTree
 from tests.support.gitrepo import git, make_repo
 from tests.support.openai_server import OpenAIServer, Reply
 
@@ -81,10 +83,8 @@ def test_lookups_and_their_answers_are_in_the_transcript(shop, server):
 
 
 def test_a_fuzzy_match_is_reported_in_the_outcome(shop, server):
-    typo = "def median(values):\n    return statistics.median(vals)\n"
-    server.push(
-        Reply(edit(typo, "def median(values):\n    return statistics.median(values)\n" + MODE))
-    )
+    typo = "import statistic\n\n\ndef mean(values):\n"
+    server.push(Reply(edit(typo, "import math\nimport statistics\n\n\ndef mean(values):\n")))
     outcome = CoderAgent().run(context(shop, server, ("src/shop/stats.py",)))
     assert outcome.ok, outcome.detail
     (applied,) = outcome.edits
@@ -129,3 +129,11 @@ def test_lookups_after_the_last_one_get_told_to_edit(shop, server):
     assert outcome.ok, outcome.detail
     told = [m.content for m in outcome.transcript if m.role == "user"][-1]
     assert told.startswith("Your reply asks for write_file, but no lookups are left")
+
+
+def test_an_overlay_lists_the_base_files_with_this_steps_changes():
+    overlay = Overlay(DictTree({"a.py": b"a\n", "gone.py": b"g\n", "pkg/b.py": b"b\n"}))
+    overlay.record((FileChange("gone.py", None), FileChange("new/c.py", b"c\n")))
+    overlay.record((FileChange("a.py", b"A\n"),))
+
+    assert list(overlay.paths()) == ["a.py", "pkg/b.py", "new/c.py"]

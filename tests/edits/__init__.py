@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 
 from talkgit.edits.model import Entry, EntryKind
 
@@ -22,3 +22,8 @@ class DictTree:
         if any(name.startswith(f"{path}/") for name in self.files):
             return Entry(EntryKind.DIRECTORY)
         return None
+
+    def paths(self) -> Iterator[str]:
+        for path, value in self.files.items():
+            if isinstance(value, bytes) or value.kind in (EntryKind.FILE, EntryKind.EXECUTABLE):
+                yield path

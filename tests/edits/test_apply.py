@@ -199,10 +199,10 @@ def test_a_near_miss_applies_fuzzily_and_reindents():
 def test_the_fuzzy_threshold_is_a_parameter():
     files = {"f.py": b"def f(x):\n    return x + 1\n"}
     edit = SearchReplace("f.py", "def f(y):\n    return y * 10\n", "def f(y):\n    return y\n")
-    assert apply_one(edit, files)[0].how == "fuzzy 0.84"
+    assert apply_one(edit, files)[0].how == "fuzzy 0.85"
     strict, _ = apply_one(edit, files, fuzzy_threshold=0.9)
     assert not strict.applied
-    assert "0.84 similar, 0.90 is needed" in strict.how
+    assert "0.85 similar, 0.90 is needed" in strict.how
     assert strict.suggestion is not None
     assert strict.suggestion.first_line == 1
 
@@ -361,6 +361,75 @@ def test_the_line_number_picks_between_equal_places():
     assert changes["f"] == b"a:\n    pass\nb:\n    pass\na:\n    pass\nb:\n    return\n"
 
 
+THREE_FUNCTIONS = (
+    b"def a():\n    return None\n\ndef b():\n    return None\n\ndef c():\n    return None\n"
+)
+
+
+def test_a_line_number_that_names_none_of_the_places_is_refused():
+    # Once the nearest place won: a miscounted header put the edit in the wrong function.
+    reply = "--- a/f.py\n+++ b/f.py\n@@ -3,2 +3,2 @@\n     return None\n-\n+# x\n"
+    result = apply_edits(parse_edits(reply), DictTree({"f.py": THREE_FUNCTIONS}))
+    assert not result.outcomes[0].applied
+    assert result.outcomes[0].how.startswith(
+        "hunk 1 of 1 (line 3) matches 2 places (starting at lines 2, 5), "
+        "and its line number is none of them"
+    )
+    assert result.changes == ()
+
+
+def test_a_unique_context_applies_whatever_its_line_number():
+    reply = (
+        "--- a/f.py\n+++ b/f.py\n@@ -40,2 +40,2 @@\n def b():\n-    return None\n+    return 2\n"
+    )
+    result = apply_edits(parse_edits(reply), DictTree({"f.py": THREE_FUNCTIONS}))
+    assert result.outcomes[0].how == "exact"
+    assert text_of(result, "f.py") == THREE_FUNCTIONS.decode().replace(
+        "b():\n    return None", "b():\n    return 2"
+    )
+
+
+def test_a_hunk_is_looked_for_only_after_the_hunk_before_it():
+    # "    return None" is in a() too, but a() is above the first hunk, so only c()'s counts.
+    reply = (
+        "--- a/f.py\n+++ b/f.py\n@@ ... @@\n def b():\n-    return None\n+    return 2\n"
+        "@@ ... @@\n-    return None\n+    return 3\n"
+    )
+    result = apply_edits(parse_edits(reply), DictTree({"f.py": THREE_FUNCTIONS}))
+    assert result.all_applied, result.explain()
+    assert text_of(result, "f.py") == (
+        "def a():\n    return None\n\ndef b():\n    return 2\n\ndef c():\n    return 3\n"
+    )
+
+
+def test_hunks_out_of_order_are_refused():
+    reply = (
+        "--- a/f.py\n+++ b/f.py\n@@ -7 +7 @@\n def c():\n-    return None\n+    return 3\n"
+        "@@ -1 +1 @@\n def a():\n-    return None\n+    return 1\n"
+    )
+    result = apply_edits(parse_edits(reply), DictTree({"f.py": THREE_FUNCTIONS}))
+    assert result.outcomes[0].how.startswith("hunk 2 of 2 (line 1) was not found")
+    assert result.changes == ()
+
+
+def test_an_insertion_before_the_hunk_ahead_of_it_is_refused():
+    diff = UnifiedDiff("f", "f", (_hunk("c\n", "C\n", 3), _hunk("", "x\n", 1)))
+    outcome, changes = apply_one(diff, {"f": b"a\nb\nc\n"})
+    assert "inside or before the hunk ahead of it" in outcome.how
+    assert changes == {}
+
+
+@pytest.mark.parametrize("header", ["@@ ... @@", "@@ @@", "@@ -0,0 +1,2 @@"])
+@pytest.mark.parametrize("fenced", [False, True])
+def test_a_new_file_from_dev_null_needs_no_line_number(header, fenced):
+    # aider's form; once refused with "add unchanged lines around it".
+    diff = f"--- /dev/null\n+++ b/new.py\n{header}\n+a = 1\n+b = 2\n"
+    reply = f"```diff\n{diff}```\n" if fenced else diff
+    result = apply_edits(parse_edits(reply), DictTree({"f.py": b"x\n"}))
+    assert result.outcomes[0].how == "created", result.explain()
+    assert result.changes == (FileChange("new.py", b"a = 1\nb = 2\n"),)
+
+
 def test_a_diff_applies_whole_or_not_at_all():
     diff = UnifiedDiff("f", "f", (_hunk("a\n", "A\n", 1), _hunk("zzz\n", "Z\n", 3)))
     outcome, changes = apply_one(diff, {"f": b"a\nb\nc\n"})
@@ -430,7 +499,7 @@ def test_explain_names_what_applied_what_did_not_and_why():
     assert not result.all_applied
     assert report.splitlines()[0] == f"Blocks 1{DASH}2 applied, 3 did not."
     assert "Block 3 (m.py) did not apply: SEARCH was not found" in report
-    assert f"Did you mean lines 4{DASH}5 (similarity 0.64)?" in report
+    assert f"Did you mean lines 4{DASH}5 (similarity 0.67)?" in report
     assert "def total(items):\n    return sum(items)\n```" in report
     assert "Resend only the blocks that did not apply" in report
     assert text_of(result, "m.py").startswith("import sys\n")
@@ -470,7 +539,7 @@ def test_explain_flags_fuzzy_matches_for_checking():
     edit = SearchReplace("f.py", "def f(x):\n    return x + 2\n", "def f(x):\n    return x\n")
     report = apply_edits([edit], DictTree(files)).explain()
     assert report.startswith("Block 1 applied.")
-    assert "Block 1 (f.py) matched only approximately (fuzzy 0.95)" in report
+    assert "Block 1 (f.py) matched only approximately (fuzzy 0.96)" in report
 
 
 def test_explain_without_blocks():
@@ -557,3 +626,35 @@ def test_a_clash_with_the_tree_is_refused(path, reason):
 
     with pytest.raises(UnsafePathError, match=reason):
         apply_edits([WholeFile(path, "Z = 3\n")], tree)
+
+
+# -- reStructuredText underlines look like the divider
+
+RST = b"API\n===\n\nOthers\n======\n\nold\n\nMore\n====\n"
+
+
+def _rst_block(search: str, replace: str) -> str:
+    return f"docs/api.rst\n<<<<<<< SEARCH\n{search}=======\n{replace}>>>>>>> REPLACE\n"
+
+
+def test_a_block_with_a_title_underline_on_both_sides_applies():
+    # Once split at the first "======" of the text, which put half of SEARCH into the file.
+    reply = _rst_block("Others\n======\n\nold\n", "Others\n======\n\nnew\n")
+    result = apply_edits(parse_edits(reply), DictTree({"docs/api.rst": RST}))
+    assert result.outcomes[0].how == "exact", result.explain()
+    assert text_of(result, "docs/api.rst") == RST.decode().replace("old", "new")
+
+
+def test_a_mistyped_block_with_an_underline_is_refused_not_split_short():
+    reply = _rst_block("Others\n======\n\nodl\n", "Others\n======\n\nnew\n")
+    result = apply_edits(parse_edits(reply), DictTree({"docs/api.rst": RST}))
+    assert not result.outcomes[0].applied
+    assert "could be the '=======' between SEARCH and REPLACE" in result.outcomes[0].how
+    assert result.changes == ()
+
+
+def test_a_new_rst_file_with_an_underline_is_created():
+    reply = _rst_block("", "Title\n=====\n\nText.\n")
+    result = apply_edits(parse_edits(reply), DictTree({"README.md": b"r\n"}))
+    assert result.outcomes[0].how == "created", result.explain()
+    assert text_of(result, "docs/api.rst") == "Title\n=====\n\nText.\n"

@@ -404,3 +404,36 @@ def test_a_rendered_whole_file_with_fences_inside_parses_back():
     edit = WholeFile("docs/a.md", "Run:\n```\nmake\n```\n")
     assert render_edit(edit).startswith("docs/a.md\n````\n")
     assert parse_edits(render_edit(edit)) == [edit]
+
+
+# -- text that looks like the markers
+
+
+def test_every_line_that_could_be_the_divider_gives_a_reading():
+    reply = (
+        "docs/api.rst\n<<<<<<< SEARCH\nOthers\n======\n\nold\n=======\nOthers\n======\n\nnew\n"
+        ">>>>>>> REPLACE\n"
+    )
+    (edit,) = parse_edits(reply)
+    assert isinstance(edit, SearchReplace)
+    assert (edit.search, edit.replace) == ("Others\n", "\nold\n=======\nOthers\n======\n\nnew\n")
+    assert edit.readings == (
+        ("Others\n======\n\nold\n", "Others\n======\n\nnew\n"),
+        ("Others\n======\n\nold\n=======\nOthers\n", "\nnew\n"),
+    )
+
+
+def test_a_markdown_fence_in_a_diffs_context_does_not_close_the_diff():
+    # Once the diff ended at " ```" and applied without its last lines.
+    reply = (
+        "```diff\n--- a/README.md\n+++ b/README.md\n@@ ... @@\n Run:\n ```bash\n-make\n"
+        "+make all\n ```\n-Then read on.\n+Then read the docs.\n```\n"
+    )
+    (edit,) = parse_edits(reply)
+    assert isinstance(edit, UnifiedDiff)
+    assert edit.hunks == (
+        Hunk(
+            "Run:\n```bash\nmake\n```\nThen read on.\n",
+            "Run:\n```bash\nmake all\n```\nThen read the docs.\n",
+        ),
+    )
