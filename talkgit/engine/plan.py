@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
 from typing import Any
 
 import json5
@@ -171,20 +171,34 @@ def _object_in_prose(text: str) -> dict[str, Any] | None:
 
 def _as_written_by_models(document: dict[str, Any]) -> dict[str, Any]:
     """The plan with what models commonly get almost right made right: step ids as words
-    ("Add Mode" -> "add-mode", in ``depends_on`` too) and a single path or dependency given
-    as a string instead of a list. Anything else is left for validation to report."""
+    ("Add Mode" -> "add-mode", in ``depends_on`` too), a dependency spelled with '_' for
+    '-' ("get_flag" for "get-flag") when that names one step only, and a single path or
+    dependency given as a string instead of a list. The rest is left for validation."""
     steps = document.get("steps")
     if not isinstance(steps, list):
         return document
-    ids = {
-        step["id"]: _slug(step["id"])
-        for step in steps
-        if isinstance(step, dict) and isinstance(step.get("id"), str)
-    }
-    return {**document, "steps": [_step_as_written(step, ids) for step in steps]}
+    written = [s["id"] for s in steps if isinstance(s, dict) and isinstance(s.get("id"), str)]
+    ids = {step_id: _slug(step_id) for step_id in written}
+    by_spelling: dict[str, set[str]] = {}
+    for slug in ids.values():
+        by_spelling.setdefault(_spelling(slug), set()).add(slug)
+
+    def dependency(name: object) -> object:
+        if not isinstance(name, str) or name in ids:
+            return ids.get(name, name) if isinstance(name, str) else name
+        found = by_spelling.get(_spelling(name), set())
+        return next(iter(found)) if len(found) == 1 else name
+
+    return {**document, "steps": [_step_as_written(step, ids, dependency) for step in steps]}
 
 
-def _step_as_written(step: object, ids: dict[str, str]) -> object:
+def _spelling(step_id: str) -> str:
+    return re.sub(r"[-_. ]+", "-", step_id.strip().lower())
+
+
+def _step_as_written(
+    step: object, ids: dict[str, str], dependency: Callable[[object], object]
+) -> object:
     if not isinstance(step, dict):
         return step
     fixed = dict(step)
@@ -194,9 +208,7 @@ def _step_as_written(step: object, ids: dict[str, str]) -> object:
     if isinstance(fixed.get("id"), str):
         fixed["id"] = ids[fixed["id"]]
     if isinstance(fixed.get("depends_on"), list):
-        fixed["depends_on"] = [
-            ids.get(d, d) if isinstance(d, str) else d for d in fixed["depends_on"]
-        ]
+        fixed["depends_on"] = [dependency(name) for name in fixed["depends_on"]]
     return fixed
 
 

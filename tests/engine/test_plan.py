@@ -51,6 +51,15 @@ def test_step_ids_written_as_words_and_single_strings_are_taken_as_meant() -> No
     assert plan.step("run-tests").depends_on == ("add-mode",)
 
 
+def test_a_dependency_spelled_with_the_other_separator_names_its_step() -> None:
+    # As Qwen2.5-Coder 1.5B wrote it, planning a change to flask.
+    reply = _plan(_step("get_debug_flag"), _step("run-tests", "get-debug-flag", agent="tester"))
+    assert parse_plan(reply, AGENTS).step("run-tests").depends_on == ("get_debug_flag",)
+    ambiguous = _plan(_step("a_b"), _step("a-b"), _step("c", "a.b"))
+    with pytest.raises(PlanError, match=r"depends on missing step 'a\.b'"):
+        parse_plan(ambiguous, AGENTS)
+
+
 @pytest.mark.parametrize(
     ("reply", "expected"),
     [
