@@ -291,7 +291,13 @@ def _parse_entry(text: str) -> Trailer | None:
 
 
 def _last_text_line(lines: list[str], start: int, end: int) -> int:
-    return next(i for i in range(end - 1, start - 1, -1) if not _is_blank(lines[i]))
+    """The block's last trailer line: new trailers go right after it. Not after a comment
+    or a blank line below it: git would read a blank line there as the block's start."""
+    return next(
+        i
+        for i in range(end - 1, start - 1, -1)
+        if not _is_blank(lines[i]) and not lines[i].startswith("#")
+    )
 
 
 def _complete_line(text: str, *, divider: bool) -> str:

@@ -6,7 +6,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from talkgit.errors import TalkgitError
@@ -268,6 +268,7 @@ def test_add_after_final_dashes_without_divider(tmp_path: Path) -> None:
 
 
 @EXAMPLES
+@example(message="T\n\nFixes:\n\n# a comment\n  \n", new=[Trailer("Fixes", "")], divider=False)
 @given(message=messages | noise, new=st.lists(NEW_TRAILER, max_size=4), divider=st.booleans())
 def test_added_trailers_read_back_after_the_old_ones(
     tmp_path: Path, message: str, new: list[Trailer], divider: bool
