@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 
 from talkgit.agents import prompts
 from talkgit.agents.base import Completer, StepContext, StepOutcome
 from talkgit.agents.dialogue import Dialogue, PromptBudget, TokenCounter, prompt_budget
+from talkgit.agents.excerpt import excerpt, named_words
 from talkgit.agents.lookup import Lookup, text_requests
 from talkgit.agents.repository import repository_view
 from talkgit.edits.apply import apply_edits
@@ -142,15 +144,16 @@ def _request(
     )
     room -= counter.text(view.text)
     shown_whole = focus or view.best_pointed_at(MAX_UNNAMED_FILES)
-    blocks, left_out = _file_blocks(tree, shown_whole, room, counter)
-    parts = [*head, "Files:\n\n" + ("\n\n".join(blocks.values()) or "(none shown)")]
-    if left_out:
+    names = named_words(context.task, context.step.goal, context.feedback)
+    files = _file_blocks(tree, shown_whole, room, counter, names)
+    parts = [*head, "Files:\n\n" + ("\n\n".join(files.blocks) or "(none shown)")]
+    if files.left_out:
         parts.append(
             "Not shown, to fit the prompt (read them with read_file, in parts if need be): "
-            + ", ".join(shown(path) for path in left_out)
+            + ", ".join(shown(path) for path in files.left_out)
         )
     parts.append(view.text)
-    return "\n\n".join(parts), list(blocks)
+    return "\n\n".join(parts), files.whole
 
 
 def _named_files(context: StepContext, tree: Overlay) -> list[str]:
@@ -161,27 +164,43 @@ def _named_files(context: StepContext, tree: Overlay) -> list[str]:
     return named + mentioned
 
 
+@dataclass
+class _Files:
+    """The files of the opening message: blocks, which were whole, which were left out."""
+
+    blocks: list[str] = field(default_factory=list)
+    whole: list[str] = field(default_factory=list)
+    left_out: list[str] = field(default_factory=list)
+
+
 def _file_blocks(
-    tree: Overlay, paths: Sequence[str], room: int, counter: TokenCounter
-) -> tuple[dict[str, str], list[str]]:
-    """Fenced blocks of ``paths`` in order while they fit in ``room`` tokens, and the rest."""
-    blocks: dict[str, str] = {}
-    left_out: list[str] = []
+    tree: Overlay, paths: Sequence[str], room: int, counter: TokenCounter, names: frozenset[str]
+) -> _Files:
+    """``paths`` in order while they fit in ``room`` tokens: whole, or when a file would
+    take more than a third of the room, the parts of it that ``names`` name."""
+    files = _Files()
     for path in paths:
         entry = tree.entry(path)
         if entry is None or entry.kind not in (EntryKind.FILE, EntryKind.EXECUTABLE):
             continue
         if len(entry.data) > MAX_FILE_BYTES or b"\0" in entry.data[:8000]:
-            left_out.append(path)
+            files.left_out.append(path)
             continue
-        block = prompts.file_block(path, entry.data.decode("utf-8", "replace"))
+        text = entry.data.decode("utf-8", "replace")
+        block = prompts.file_block(path, text)
         size = counter.text(block)
+        whole = size <= room // 3 or (size <= room and len(paths) == 1)
+        if not whole:
+            block = excerpt(path, text, names) or block
+            size = counter.text(block)
         if size > room:
-            left_out.append(path)
+            files.left_out.append(path)
             continue
         room -= size
-        blocks[path] = block
-    return blocks, left_out
+        files.blocks.append(block)
+        if whole:
+            files.whole.append(path)
+    return files
 
 
 class Overlay:

@@ -137,3 +137,19 @@ def test_an_overlay_lists_the_base_files_with_this_steps_changes():
     overlay.record((FileChange("a.py", b"A\n"),))
 
     assert list(overlay.paths()) == ["a.py", "pkg/b.py", "new/c.py"]
+
+
+def test_a_long_named_file_shows_the_parts_the_step_names(tmp_path, server):
+    filler = "".join(
+        f"def filler_{n}(x):\n    return x * {n} + {n} * {n}\n\n\n" for n in range(400)
+    )
+    module = filler + "def median(values):\n    return sorted(values)[len(values) // 2]\n"
+    root = make_repo(tmp_path / "long", {"stats.py": module, "other.py": "Y = 2\n"})
+    search = "def median(values):\n    return sorted(values)[len(values) // 2]\n"
+    server.push(Reply(edit(search, search.replace("sorted", "list"), path="stats.py")))
+    step = context(root, server, ("stats.py", "other.py"), context_window=8192)
+    outcome = CoderAgent().run(step)
+    assert outcome.ok, outcome.detail
+    prompt = server.requests[0].messages[1]["content"]
+    assert "stats.py (lines 1598-1602 of 1602: the parts this step names" in prompt
+    assert "return x * 10 + 10 * 10" not in prompt
