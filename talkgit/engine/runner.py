@@ -19,7 +19,7 @@ from talkgit.agents.judge import judge_agent
 from talkgit.agents.planner import Planned, Workspace, make_plan
 from talkgit.config import Settings
 from talkgit.engine.lane import Lane, lane_name
-from talkgit.engine.plan import Plan, PlanStep
+from talkgit.engine.plan import Plan, PlanError, PlanStep
 from talkgit.engine.records import (
     Attempted,
     Job,
@@ -516,8 +516,11 @@ class Runner:
             self.reporter.line(
                 f"step {step_id} is stuck; asking the planner for a new plan", "yellow"
             )
-            self._replan(step_id, why)
-            return
+            try:
+                self._replan(step_id, why)
+                return
+            except PlanError as exc:  # the stuck step fails; its attempt is still recorded
+                why = f"the planner could not make a new plan: {exc}"
         self.failed.add(step_id)
         self.busy.discard(step_id)
         self.reporter.line(f"step {step_id} failed: {why.splitlines()[0] if why else ''}", "red")

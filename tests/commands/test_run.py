@@ -224,6 +224,25 @@ def test_a_step_that_stays_stuck_fails_the_run(app: Path, tmp_path: Path) -> Non
     assert "run " in out and ": failed — step retry-fix failed" in out
 
 
+def test_a_replan_that_fails_fails_the_step_and_keeps_its_attempt(
+    app: Path, tmp_path: Path
+) -> None:
+    # Seen with a real small model: the replan never validated, the run died with an
+    # error, stayed "running", and the stuck step's attempt was nowhere in the ledger.
+    stuck = edit("app.py", "    return nothing_like_this()\n", "    return 'hello'\n")
+    broken = plan_reply(("retry", "coder", ["src/app.py"]))  # depends on a path
+    replies: dict[str, list[object]] = {"planner": [GOOD_PLAN, *[broken] * 3], "coder": [stuck] * 3}
+    model = scripted_model(tmp_path, replies)
+    code, _, progress = _run(app, model)
+    assert code == exit_codes.FAILURE, progress
+    assert "step fix failed: the planner could not make a new plan: no valid plan" in progress
+    run_id = _run_id(app)
+    record = json.loads(git(app, "show", f"refs/talkgit/runs/{run_id}:run.json"))
+    assert record["status"] == "failed"
+    files = git(app, "ls-tree", "-r", "--name-only", f"refs/talkgit/runs/{run_id}").split()
+    assert "transcripts/01-fix.json" in files and "steps/01-fix.json" in files
+
+
 def test_an_edit_outside_the_repository_is_refused(app: Path, tmp_path: Path) -> None:
     escape = edit("../outside.py", "", "print('escaped')\n")
     git_dir = edit(".git/hooks/post-commit", "", "#!/bin/sh\n")
