@@ -14,10 +14,10 @@ from typing import Literal, TextIO
 
 import click
 
-from talkgit.engine.plan import Plan, PlanError, parse_plan
 from talkgit.engine.report import describe_plan
 from talkgit.engine.steering import PlanDecision, StepDecision, StepReview
 from talkgit.errors import UsageError
+from talkgit.plan import Plan, PlanError, parse_plan
 
 DIFF_LINES = 80  # longer diffs are cut here; the full one is on the step's branch
 

@@ -8,13 +8,13 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from talkgit import exit_codes
-from talkgit.engine.plan import Plan
 from talkgit.engine.runs import latest_run, open_run
 from talkgit.engine.state import AttemptRecord, RunRecord
 from talkgit.git.checkout import repair_finishes
 from talkgit.git.ledger import list_runs
 from talkgit.git.names import integration_branch, short_branch
 from talkgit.git.repo import GitRepo
+from talkgit.plan import Plan
 from talkgit.redaction import redactor
 
 

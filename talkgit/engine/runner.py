@@ -19,7 +19,6 @@ from talkgit.agents.judge import judge_agent
 from talkgit.agents.planner import Planned, Workspace, make_plan
 from talkgit.config import Settings
 from talkgit.engine.lane import Lane, lane_name
-from talkgit.engine.plan import Plan, PlanStep
 from talkgit.engine.records import (
     Attempted,
     Job,
@@ -59,6 +58,7 @@ from talkgit.git.repo import GitRepo
 from talkgit.git.trailers import add_trailers
 from talkgit.git.transaction import Transaction
 from talkgit.llm.types import Message
+from talkgit.plan import Plan, PlanStep
 from talkgit.provenance.record import stage_step
 from talkgit.provenance.schema import StepNote, UsageRecord, model_label
 from talkgit.provenance.trailers import StepTrailers

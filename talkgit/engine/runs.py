@@ -9,7 +9,6 @@ from decimal import Decimal
 
 from talkgit.config import Settings
 from talkgit.engine.lock import RunLock
-from talkgit.engine.plan import Plan
 from talkgit.engine.state import (
     AttemptRecord,
     Budgets,
@@ -25,6 +24,7 @@ from talkgit.git.ledger import Ledger, list_runs
 from talkgit.git.names import integration_branch, new_run_id, resolve_run_id
 from talkgit.git.repo import GitRepo
 from talkgit.git.transaction import Transaction
+from talkgit.plan import Plan
 
 
 @dataclass(frozen=True)

@@ -15,12 +15,12 @@ from talkgit import exit_codes
 from talkgit.cli import main
 from talkgit.commands.run import RunOptions, resume, run
 from talkgit.commands.show import runs, show
-from talkgit.engine.plan import PlanError
 from talkgit.engine.report import PlainReporter
 from talkgit.engine.state import RunRecord
 from talkgit.errors import ModelError, UsageError
 from talkgit.git.ledger import Ledger
 from talkgit.git.repo import GitRepo
+from talkgit.plan import PlanError
 from tests.support.gitrepo import fsck, git, make_repo, user_state
 from tests.support.openai_server import Delay, OpenAIServer, RecordedRequest
 from tests.support.scripts import NO_GATES, edit, plan_reply, scripted_model
