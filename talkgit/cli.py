@@ -553,7 +553,7 @@ def check_message(obj: Context, file: Path) -> int:
     Prints each fault as FILE:LINE: reason and exits 1; a message that claims no talkgit
     provenance passes.
     """
-    from talkgit.commands import trailers as command
+    from talkgit.commands import check_message as command
 
     return command.check_message(obj.directory / file, shown=str(file))
 

@@ -36,7 +36,7 @@ from talkgit.git.repo import GitRepo
 from talkgit.git.trailers import add_trailers
 from talkgit.git.transaction import Transaction
 from talkgit.provenance.schema import RunNote, StepNote, Verdict, model_label
-from talkgit.provenance.trailers import RunTrailers
+from talkgit.provenance.talkgit_trailers import RunTrailers
 
 Mode = Literal["squash", "merge"]
 FINISHED_FILE = "finished.json"

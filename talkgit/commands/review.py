@@ -34,7 +34,7 @@ from talkgit.provenance.read import CommitProvenance, provenance_of
 from talkgit.secret_env import secret_names
 
 if TYPE_CHECKING:  # the GitHub side (and httpx) is imported only in review --github
-    from talkgit.github.client import GitHubClient
+    from talkgit.github.api import GitHubClient
     from talkgit.github.diff import PullDiff
     from talkgit.github.event import PullRequest
 
@@ -156,7 +156,7 @@ def review_github(
     A ``pull_request_target`` event is refused unless ``allow_pull_request_target``: it
     would run the pull request's code with a writable token and the repository's secrets.
     """
-    from talkgit.github.client import GitHubClient
+    from talkgit.github.api import GitHubClient
     from talkgit.github.event import RunnerFiles, read_pull_request
     from talkgit.github.publish import (
         PLAN_FILE,
@@ -245,7 +245,7 @@ def post_saved(
     pushed since) is not posted. Comments whose finding the results no longer list are
     marked resolved, never deleted: an artifact cannot make a finding disappear.
     """
-    from talkgit.github.client import GitHubClient
+    from talkgit.github.api import GitHubClient
     from talkgit.github.event import RunnerFiles, read_workflow_run
     from talkgit.github.publish import (
         PLAN_FILE,
@@ -301,7 +301,7 @@ def _has_commit(repo: GitRepo, sha: str) -> bool:
 
 
 def _diff(client: GitHubClient, pr: PullRequest, err: TextIO) -> PullDiff:
-    from talkgit.github.client import GitHubError
+    from talkgit.github.api import GitHubError
     from talkgit.github.publish import fetch_diff
 
     try:

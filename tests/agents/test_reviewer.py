@@ -22,7 +22,7 @@ from talkgit.agents.reviewer import (
 )
 from talkgit.errors import ModelError
 from talkgit.gates.base import Finding, Severity
-from talkgit.github.client import PullFile
+from talkgit.github.api import PullFile
 from talkgit.github.diff import LineComment, pull_diff
 from talkgit.github.event import PullRequest
 from talkgit.llm import LLM, CallPolicy

@@ -19,7 +19,7 @@ from talkgit.git.checkout import CheckoutConflict
 from talkgit.git.ledger import Ledger
 from talkgit.git.repo import GitRepo
 from talkgit.git.trailers import parse_trailers
-from talkgit.provenance.trailers import RunTrailers, StepTrailers, check_talkgit_trailers
+from talkgit.provenance.talkgit_trailers import RunTrailers, StepTrailers, check_talkgit_trailers
 from tests.support.gitrepo import commit_file, fsck, git, make_repo, user_state
 from tests.support.scripts import NO_GATES, edit, plan_reply, scripted_model
 
