@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple, TextIO
 
 from talkgit import exit_codes
-from talkgit.commands.check import NOTHING_TO_CHECK, GateRules, gate_rules, judge_change
+from talkgit.checking import NOTHING_TO_CHECK, GateRules, gate_rules, judge_change
 from talkgit.errors import RepositoryError, UsageError
 from talkgit.gates.base import Change
 from talkgit.git.command import git

@@ -322,7 +322,7 @@ def _llm_review(
     err: TextIO,
 ) -> dict[str, Any]:
     """The optional reviewer's comments, only with a model and its key; never fatal."""
-    from talkgit.agents.reviewer import review_pull, skip_reason
+    from talkgit.github.reviewer import review_pull, skip_reason
     from talkgit.llm.client import LLM
 
     model = options.review_model
