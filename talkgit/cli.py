@@ -362,8 +362,9 @@ def review(
     """
     from talkgit.commands import review as command
     from talkgit.gates.base import Severity
+    from talkgit.reviewing import ReviewOptions
 
-    options = command.ReviewOptions(
+    options = ReviewOptions(
         gates=[g.strip() for g in gates.split(",") if g.strip()] if gates else (),
         fail_on=Severity(fail_on) if fail_on else None,
         review_model=review_model,
