@@ -19,6 +19,8 @@ from talkgit.gates.sarif import render_sarif
 from talkgit.git.repo import GitRepo
 from talkgit.reviewing import ReviewOptions, review_range
 
+__all__ = ["ReviewOptions", "post_saved", "review", "review_github"]  # ReviewOptions: the callers'
+
 
 def review(
     directory: Path,

@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 
 from talkgit import exit_codes
-from talkgit.commands.finish import Mode, finish, load_finished
+from talkgit.commands.finish import finish
 from talkgit.commands.run import RunOptions, run
 from talkgit.commands.show import show
+from talkgit.engine.finish import Mode, load_finished
 from talkgit.engine.report import PlainReporter
 from talkgit.errors import NotFoundError, TalkgitError, UsageError
 from talkgit.git.checkout import CheckoutConflict

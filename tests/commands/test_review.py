@@ -7,8 +7,7 @@ import json
 from pathlib import Path
 
 from talkgit import exit_codes
-from talkgit.commands.review import review, review_github
-from talkgit.reviewing import ReviewOptions
+from talkgit.commands.review import ReviewOptions, review, review_github
 from tests.support.github_server import GitHubServer, actions_environ
 from tests.support.gitrepo import commit_file, git, make_repo
 

@@ -295,7 +295,7 @@ def test_the_run_is_locked_before_its_refs_are_written(
 ) -> None:
     # A kill while git holds the new run's ref lock files must leave a dead driver's run
     # lock behind: taking that over is what clears those files on `resume`.
-    from talkgit.commands import run as run_command
+    from talkgit.engine import session as run_command
     from talkgit.engine.runs import create_run as real_create_run
 
     locked_at_creation: list[bool] = []

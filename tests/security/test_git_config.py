@@ -17,11 +17,10 @@ import pytest
 
 from talkgit import exit_codes
 from talkgit.commands.check import check
-from talkgit.commands.review import review
+from talkgit.commands.review import ReviewOptions, review
 from talkgit.commands.run import RunOptions, run
 from talkgit.engine.report import PlainReporter
 from talkgit.git.command import git as talkgit_git
-from talkgit.reviewing import ReviewOptions
 from tests.support.gitrepo import git
 from tests.support.scripts import edit, plan_reply, scripted_model
 

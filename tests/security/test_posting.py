@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from talkgit.commands.review import post_saved, review_github
+from talkgit.commands.review import ReviewOptions, post_saved, review_github
 from talkgit.errors import ConfigError, UsageError
 from talkgit.gates.base import Finding, Severity, Verdict
 from talkgit.github.api import GitHubClient, PullFile
@@ -24,7 +24,6 @@ from talkgit.github.publish import PLAN_FILE, plan_publication, post, publish, s
 from talkgit.github.reviewer import review_pull
 from talkgit.github.summary import SUMMARY_MARKER, ReviewData
 from talkgit.llm import LLM, CallPolicy
-from talkgit.reviewing import ReviewOptions
 from tests.support.github_server import REPO, TOKEN, GitHubServer, actions_environ
 from tests.support.openai_server import OpenAIServer
 
