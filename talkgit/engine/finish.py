@@ -74,8 +74,8 @@ def finish_run(
     into: str | None = None,
     clock: Callable[[], datetime] = now,
 ) -> str:
-    """Bring run ``run_prefix`` into ``into`` (default: the branch HEAD is on); ``say`` tells
-    of repairs on the way. What was done and how to undo it, for a person."""
+    """Bring run ``run_prefix`` into ``into`` (default: the branch HEAD is on); the text for
+    a person of what was done and how to undo it. ``say`` tells of waits and repairs."""
     with locked_run(repo, run_prefix, say) as stored:
         repair_finishes(repo, say)
         _require_done(stored.record)

@@ -97,15 +97,11 @@ class Session:
     environ: Mapping[str, str] | None
     waivers: tuple[Waiver, ...]
     skills: tuple[Skill, ...]
-    terminal: Terminal | None = None  # where a person answers, in an interactive run
+    terminal: Terminal | None = None  # where a person answers: only in an interactive run
 
     def runner(self, ledger: Ledger, record: RunRecord, cache: ResponseCache) -> Runner:
         settings = self.settings
-        steering = (
-            TerminalSteering(self.agents.keys(), self.terminal)
-            if self.options.interactive and self.terminal is not None
-            else None
-        )
+        steering = None if self.terminal is None else TerminalSteering(self.agents, self.terminal)
         return Runner(
             repo=self.repo,
             ledger=ledger,
@@ -150,7 +146,8 @@ def _session(
     skills = load_skills(repo.workdir)
     agents = all_agents()
     reporter = reporter or reporter_for(as_json)
-    return Session(repo, settings, agents, options, reporter, environ, waivers, skills, terminal)
+    asks = terminal if options.interactive else None
+    return Session(repo, settings, agents, options, reporter, environ, waivers, skills, asks)
 
 
 def _refuse_repository_endpoints(
