@@ -1,10 +1,10 @@
 """`talkgit review`: the gates and the provenance of a change, locally or on a pull request.
 
 Locally, `--base REF --head REF` prints the report. In GitHub Actions, `--github` reviews
-the workflow's pull request and posts the results (``talkgit.github.workflow``). Configuration
-and waivers come from the BASE commit, never the pull request's head
-(``talkgit.reviewing``). The gate verdict alone sets the exit code; a failure to post never
-does.
+the workflow's pull request and posts the results (``talkgit.github.workflow``).
+Configuration and waivers come from the BASE commit, never the pull request's head
+(``talkgit.reviewing``). The gate verdict alone sets the exit code; a failure to post
+never does.
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ from talkgit.gates.sarif import render_sarif
 from talkgit.git.repo import GitRepo
 from talkgit.reviewing import ReviewOptions, review_range
 
-__all__ = ["ReviewOptions", "post_saved", "review", "review_github"]  # ReviewOptions: the callers'
+# ReviewOptions is part of the command's interface: its callers make one.
+__all__ = ["ReviewOptions", "post_saved", "review", "review_github"]
 
 
 def review(

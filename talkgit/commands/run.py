@@ -14,7 +14,8 @@ from talkgit.engine.report import Reporter
 from talkgit.engine.session import Mode, RunOptions, resume_run, start_run
 from talkgit.errors import UsageError
 
-__all__ = ["RunOptions", "resume", "run"]  # RunOptions: what the command's callers pass
+# RunOptions is part of the command's interface: its callers make one.
+__all__ = ["RunOptions", "resume", "run"]
 
 
 def run(
