@@ -36,6 +36,33 @@ class Context:
 pass_context = click.make_pass_decorator(Context)
 
 
+class ClickTerminal:
+    """The terminal an interactive run (`run -i`) asks on: click's prompts and editor
+    (``talkgit.engine.interactive.Terminal``)."""
+
+    def say(self, text: str) -> None:
+        click.echo(text)
+
+    def warn(self, text: str) -> None:
+        click.echo(text, err=True)
+
+    def ask(self, question: str) -> str:
+        answer: str = click.prompt(question, type=str)
+        return answer
+
+    def choose(self, question: str, letters: str) -> str:
+        answer: str = click.prompt(
+            question, type=click.Choice(list(letters)), show_choices=False, default=letters[0]
+        )
+        return answer
+
+    def confirm(self, question: str, *, default: bool) -> bool:
+        return click.confirm(question, default=default)
+
+    def edit(self, text: str, *, extension: str) -> str | None:
+        return click.edit(text, extension=extension, require_save=True)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="talkgit")
 @click.option(
@@ -192,7 +219,15 @@ def run(
 
     options = _run_options(model, parallel, max_steps, budget_usd, timeout, interactive, max_tokens)
     chosen = "dry-run" if dry_run else mode
-    return command.run(obj.directory, task, options, mode=chosen, finish=finish, as_json=as_json)
+    return command.run(
+        obj.directory,
+        task,
+        options,
+        mode=chosen,
+        finish=finish,
+        as_json=as_json,
+        terminal=ClickTerminal(),
+    )
 
 
 @cli.command()
@@ -220,7 +255,7 @@ def resume(
     from talkgit.commands import run as command
 
     options = _run_options(model, parallel, max_steps, budget_usd, timeout, interactive, max_tokens)
-    return command.resume(obj.directory, run_id, options, as_json=as_json)
+    return command.resume(obj.directory, run_id, options, as_json=as_json, terminal=ClickTerminal())
 
 
 @cli.command()
@@ -553,7 +588,7 @@ def check_message(obj: Context, file: Path) -> int:
     Prints each fault as FILE:LINE: reason and exits 1; a message that claims no talkgit
     provenance passes.
     """
-    from talkgit.commands import trailers as command
+    from talkgit.commands import check_message as command
 
     return command.check_message(obj.directory / file, shown=str(file))
 

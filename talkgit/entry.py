@@ -10,7 +10,7 @@ from collections.abc import Sequence
 def main(argv: Sequence[str] | None = None) -> int:
     """The process's entry point (console script and ``python -m talkgit``), nothing else's."""
     args = list(sys.argv[1:] if argv is None else argv)
-    from talkgit.server.client import try_server
+    from talkgit.server.handoff import try_server
 
     code = try_server(args)
     if code is not None:

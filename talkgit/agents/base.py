@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 from talkgit.edits.model import BlockOutcome, FileChange
-from talkgit.engine.plan import PlanStep
+from talkgit.plan import PlanStep
 
 if TYPE_CHECKING:
     from talkgit.config import Settings

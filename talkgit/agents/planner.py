@@ -12,10 +12,10 @@ from talkgit.agents.lookup import Lookup
 from talkgit.agents.repository import repository_view
 from talkgit.config import PromptSettings
 from talkgit.edits.missing import did_you_mean, looks_like_placeholder
-from talkgit.engine.plan import Plan, PlanError, parse_plan
 from talkgit.git.repo import GitRepo
 from talkgit.git.treeview import CommitTree
 from talkgit.llm.types import Message, Reply
+from talkgit.plan import Plan, PlanError, parse_plan
 
 PLANNER = "planner"
 

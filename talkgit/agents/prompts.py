@@ -94,7 +94,7 @@ def agents_list(agents: Mapping[str, object]) -> str:
 def _described(name: str, agent: object) -> str:
     if name in AGENT_DESCRIPTIONS:
         return AGENT_DESCRIPTIONS[name]
-    text = getattr(agent, "description", None)  # plug-ins: checked and one line (plugins.py)
+    text = getattr(agent, "description", None)  # plug-ins: checked and one line (registry.py)
     return text if isinstance(text, str) and text else "a plug-in agent"
 
 

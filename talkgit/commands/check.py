@@ -8,36 +8,22 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from talkgit import exit_codes
+from talkgit.checking import NOTHING_TO_CHECK, gate_rules, judge_change
 from talkgit.errors import UsageError
 from talkgit.gates.base import Change
 from talkgit.git.repo import GitRepo
 from talkgit.git.snapshot import changed_paths, index_tree, snapshot_commit, worktree_tree
 
 if TYPE_CHECKING:
-    from talkgit.gates.change import HeadStart
-    from talkgit.gates.policy import GatePolicy, Waiver
     from talkgit.gates.render import Format
 
-NOTHING_TO_CHECK = "result: pass (no change to check)\n"
 # The gates whose tools start before the configuration says which gates run: those of the
 # default check_gates that run a tool. A wrong guess costs a killed process, never a result.
 LIKELY_GATES = ("ruff", "mypy", "bandit")
-
-
-@dataclass(frozen=True)
-class GateRules:
-    """The gates to run and how to judge them, read once per command."""
-
-    gates: tuple[str, ...]
-    policies: dict[str, GatePolicy]
-    waivers: tuple[Waiver, ...]
-    timeout: float
 
 
 def check(
@@ -89,44 +75,6 @@ def gate_report(
         return judge_change(repo, change, rules, output_format, head_start)
     finally:
         head_start.close()
-
-
-def gate_rules(repo: GitRepo, gates: Sequence[str], environ: Mapping[str, str] | None) -> GateRules:
-    """Configuration and waivers from the working tree; ``gates`` override ``check_gates``."""
-    # Imported here, not at the top: a commit with nothing to check should not pay for them.
-    from talkgit.config import load_settings, read_from_directory
-    from talkgit.gates.policy import load_waivers
-
-    read = read_from_directory(repo.workdir)
-    settings = load_settings(read, environ=environ)
-    chosen = tuple(gates) or tuple(settings.check_gates)
-    return GateRules(
-        chosen, settings.gate_policies(chosen), tuple(load_waivers(read)), settings.test_timeout
-    )
-
-
-def judge_change(
-    repo: GitRepo,
-    change: Change,
-    rules: GateRules,
-    output_format: Format = "text",
-    head_start: HeadStart | None = None,
-) -> tuple[str, int]:
-    """The rendered report on ``change`` and the exit code it calls for."""
-    from talkgit.gates.change import judge
-    from talkgit.gates.render import render
-
-    report = judge(
-        repo,
-        change,
-        gates=rules.gates,
-        policies=rules.policies,
-        waivers=rules.waivers,
-        today=date.today(),
-        timeout=rules.timeout,
-        head_start=head_start,
-    )
-    return render(report, output_format), report.exit_code
 
 
 def _emit(text: str, output: Path | None, out: TextIO | None, code: int) -> int:

@@ -14,8 +14,8 @@ from importlib import resources
 from pathlib import Path
 from typing import TextIO
 
-from talkgit.commands.run import RunOptions, run
 from talkgit.engine.report import Reporter
+from talkgit.engine.session import RunOptions, start_run
 from talkgit.errors import UsageError
 from talkgit.git.command import git
 from talkgit.git.ledger import list_runs
@@ -41,7 +41,7 @@ def demo(
     out.write(f"demo repository: {root}\n")
     with resources.as_file(resources.files("talkgit.data") / "demo_script.yaml") as script:
         options = RunOptions(model=f"scripted:{script}", parallel=1)
-        code = run(root, DEMO_TASK, options, out=out, reporter=reporter)
+        code = start_run(root, DEMO_TASK, options, out=out, reporter=reporter)
     run_id = list_runs(GitRepo.discover(root))[0]
     out.write(_walkthrough(root, run_id))
     return code

@@ -121,10 +121,11 @@ def _model_keys(env: Mapping[str, str]) -> list[Check]:
 
 
 def _plugins() -> list[Check]:
-    from talkgit import plugins
+    from talkgit.agents.registry import agent_plugins
+    from talkgit.gates.registry import gate_plugins
 
     checks: list[Check] = []
-    for found in (plugins.agent_plugins(), plugins.gate_plugins()):
+    for found in (agent_plugins(), gate_plugins()):
         checks += [
             Check(f"plug-in: {p.name}", True, f"{p.group}, from {p.dist}") for p in found.plugins
         ]

@@ -20,19 +20,16 @@ import os
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple, TextIO
+from typing import NamedTuple, TextIO
 
 from talkgit import exit_codes
-from talkgit.commands.check import NOTHING_TO_CHECK, GateRules, gate_rules, judge_change
+from talkgit.checking import NOTHING_TO_CHECK, GateRules, gate_rules, judge_change
 from talkgit.errors import RepositoryError, UsageError
 from talkgit.gates.base import Change
 from talkgit.git.command import git
 from talkgit.git.repo import GitRepo
 from talkgit.git.snapshot import changed_paths, index_tree, snapshot_commit
 from talkgit.git.treeview import CommitTree
-
-if TYPE_CHECKING:
-    pass
 
 
 class RefUpdate(NamedTuple):

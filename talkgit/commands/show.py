@@ -5,16 +5,16 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
 from talkgit import exit_codes
-from talkgit.engine.plan import Plan
-from talkgit.engine.runs import latest_run, open_run
+from talkgit.engine.runs import latest_run, open_run, run_as_dict
 from talkgit.engine.state import AttemptRecord, RunRecord
 from talkgit.git.checkout import repair_finishes
 from talkgit.git.ledger import list_runs
 from talkgit.git.names import integration_branch, short_branch
 from talkgit.git.repo import GitRepo
+from talkgit.plan import Plan
 from talkgit.redaction import redactor
 
 
@@ -63,17 +63,6 @@ def _opened(directory: Path) -> GitRepo:
     repo = GitRepo.discover(directory)
     repair_finishes(repo, lambda line: sys.stderr.write(line + "\n"))
     return repo
-
-
-def run_as_dict(
-    record: RunRecord, plan: Plan | None, attempts: list[AttemptRecord]
-) -> dict[str, Any]:
-    return {
-        "run": record.model_dump(mode="json", by_alias=True),
-        "integration_branch": short_branch(integration_branch(record.run)),
-        "plan": plan.model_dump(mode="json") if plan is not None else None,
-        "attempts": [attempt.model_dump(mode="json") for attempt in attempts],
-    }
 
 
 def describe(record: RunRecord, plan: Plan | None, attempts: list[AttemptRecord]) -> str:

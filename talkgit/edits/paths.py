@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
+from talkgit.edits.fsck import blob_problem, name_problem
 from talkgit.edits.model import EntryKind, FileChange, TreeView
 from talkgit.errors import EditError
-from talkgit.git.fsck import blob_problem, name_problem
 
 # git itself looks for NUL in the first 8000 bytes to call a blob binary.
 BINARY_SNIFF_BYTES = 8000
@@ -31,7 +31,7 @@ def check_path(path: str, tree: TreeView) -> str:
 
     Refused: empty, absolute or drive paths, ``..``, NUL bytes, backslashes, a component
     git's fsck refuses (``.git`` as macOS or Windows may spell it, a look-alike of
-    ``.gitmodules`` and its kin, a directory called ``.gitmodules``: talkgit.git.fsck), a
+    ``.gitmodules`` and its kin, a directory called ``.gitmodules``: talkgit.edits.fsck), a
     symlink or submodule on the way, a directory or file where the other is needed. The
     path need not exist: new files are checked the same way.
     """

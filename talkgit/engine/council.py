@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from talkgit.agents.base import Completer
-from talkgit.agents.judge import Judgement, JudgeVerdict, judge_step
+from talkgit.agents.step_judge import Judgement, JudgeVerdict, judge_step
 from talkgit.config import CouncilSettings, ReviewerSettings
 from talkgit.engine.records import usage_of
 from talkgit.gates.evaluate import GateReport

@@ -12,12 +12,12 @@ from decimal import ROUND_CEILING, Decimal
 from typing import TYPE_CHECKING, Literal
 
 from talkgit.agents.base import StepOutcome
-from talkgit.engine.plan import PlanStep
 from talkgit.engine.state import AttemptKind, RunRecord, now
 from talkgit.filenames import shown
 from talkgit.gates.evaluate import GateReport
 from talkgit.git.ledger import dump_json
 from talkgit.llm.types import Message, Reply
+from talkgit.plan import PlanStep
 from talkgit.provenance.schema import (
     EditRecord,
     GateRecord,

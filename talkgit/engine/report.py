@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from typing import Protocol, TextIO
 
-from talkgit.engine.plan import Plan
+from talkgit.plan import Plan
 
 
 class Reporter(Protocol):

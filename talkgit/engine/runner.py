@@ -15,11 +15,10 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 
 from talkgit.agents.base import Agent, Completer, StepOutcome
-from talkgit.agents.judge import judge_agent
 from talkgit.agents.planner import Planned, Workspace, make_plan
+from talkgit.agents.step_judge import judge_agent
 from talkgit.config import Settings
 from talkgit.engine.lane import Lane, lane_name
-from talkgit.engine.plan import Plan, PlanError, PlanStep
 from talkgit.engine.records import (
     Attempted,
     Job,
@@ -59,9 +58,10 @@ from talkgit.git.repo import GitRepo
 from talkgit.git.trailers import add_trailers
 from talkgit.git.transaction import Transaction
 from talkgit.llm.types import Message
+from talkgit.plan import Plan, PlanError, PlanStep
 from talkgit.provenance.record import stage_step
 from talkgit.provenance.schema import StepNote, UsageRecord, model_label
-from talkgit.provenance.trailers import StepTrailers
+from talkgit.provenance.talkgit_trailers import StepTrailers
 from talkgit.skills.library import Skill
 
 MAX_REDOS = 2  # attempts to redo a step whose merge conflicted

@@ -6,10 +6,10 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from talkgit.config import Settings
 from talkgit.engine.lock import RunLock
-from talkgit.engine.plan import Plan
 from talkgit.engine.state import (
     AttemptRecord,
     Budgets,
@@ -22,9 +22,10 @@ from talkgit.engine.state import (
 )
 from talkgit.errors import NotFoundError
 from talkgit.git.ledger import Ledger, list_runs
-from talkgit.git.names import integration_branch, new_run_id, resolve_run_id
+from talkgit.git.names import integration_branch, new_run_id, resolve_run_id, short_branch
 from talkgit.git.repo import GitRepo
 from talkgit.git.transaction import Transaction
+from talkgit.plan import Plan
 
 
 @dataclass(frozen=True)
@@ -102,3 +103,15 @@ def latest_run(repo: GitRepo) -> str:
     if not runs:
         raise NotFoundError("no talkgit run in this repository yet (start one with `talkgit run`)")
     return max(runs, key=lambda record: record.updated).run
+
+
+def run_as_dict(
+    record: RunRecord, plan: Plan | None, attempts: list[AttemptRecord]
+) -> dict[str, Any]:
+    """The run as one JSON document: what `talkgit show --json` and `run --json` print."""
+    return {
+        "run": record.model_dump(mode="json", by_alias=True),
+        "integration_branch": short_branch(integration_branch(record.run)),
+        "plan": plan.model_dump(mode="json") if plan is not None else None,
+        "attempts": [attempt.model_dump(mode="json") for attempt in attempts],
+    }

@@ -10,8 +10,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from talkgit.engine.plan import Plan, PlanStep
 from talkgit.git.ledger import Ledger, dump_json
+from talkgit.plan import Plan, PlanStep
 from talkgit.provenance.schema import UsageRecord
 
 RunStatus = Literal["planning", "running", "done", "failed", "stopped", "interrupted"]

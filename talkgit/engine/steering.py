@@ -10,8 +10,8 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-from talkgit.engine.plan import Plan
 from talkgit.engine.records import Attempted, Job
+from talkgit.plan import Plan
 
 
 class RunStopped(Exception):

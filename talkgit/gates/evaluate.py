@@ -246,14 +246,14 @@ def _judged(
     lines: _Lines,
 ) -> GateResult:
     if base is None:
-        return judge(head_run, None, policy, waivers, today)
+        return judge_gate(head_run, None, policy, waivers, today)
     side, job = base
     base_run, cached = job.result()
     if cached and head_run.error is None and base_run.version != head_run.version:
         base_run, cached = side.run(use_cache=False)  # the tool changed since it was cached
     compared = head_run.error is None and base_run.error is None
     hunks = lines() if compared else None
-    return judge(head_run, base_run, policy, waivers, today, base_cached=cached, hunks=hunks)
+    return judge_gate(head_run, base_run, policy, waivers, today, base_cached=cached, hunks=hunks)
 
 
 class _Lines:
@@ -290,7 +290,7 @@ class _BaseSide:
         return run, False
 
 
-def judge(
+def judge_gate(
     head: GateRun,
     base: GateRun | None,
     policy: GatePolicy,

@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 import pygit2
 
+from talkgit.edits.fsck import blob_problem
 from talkgit.errors import TalkgitError
-from talkgit.git.fsck import blob_problem
 from talkgit.git.repo import GitRepo, translate_git_errors
 from talkgit.git.trees import commit_tree
 

@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING
 
 import pygit2
 
+from talkgit.edits.fsck import change_problem
 from talkgit.errors import EditError
-from talkgit.git.fsck import change_problem
 from talkgit.git.repo import GitRepo
 
 if TYPE_CHECKING:
@@ -36,7 +36,7 @@ def write_tree(
     repository's size. A directory emptied by deletions disappears, as it does in git.
 
     A change git's fsck would refuse (a look-alike of .git, an unsafe .gitmodules: see
-    talkgit.git.fsck) raises EditError before any object is written, whichever agent or
+    talkgit.edits.fsck) raises EditError before any object is written, whichever agent or
     plug-in made it.
     """
     changes = list(changes)

@@ -40,7 +40,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from talkgit.errors import ConfigError, UsageError
 from talkgit.filenames import addressed, as_bytes, shown
 from talkgit.gates.base import Finding, Severity, Verdict
-from talkgit.github.client import (
+from talkgit.github.api import (
     Annotation,
     AnnotationLevel,
     CheckOutput,

@@ -13,7 +13,7 @@ from talkgit.git.notes import read_json_note
 from talkgit.git.repo import GitRepo
 from talkgit.git.trailers import parse_trailers
 from talkgit.provenance.schema import StepNote
-from talkgit.provenance.trailers import (
+from talkgit.provenance.talkgit_trailers import (
     ProvenanceError,
     RunTrailers,
     StepTrailers,

@@ -138,6 +138,7 @@ def _inside(directory: Path) -> Iterator[None]:
 
 WARM_MODULES = (
     "talkgit.cli",
+    "talkgit.checking",
     "talkgit.commands.check",
     "talkgit.commands.hook_gates",
     "talkgit.config",

@@ -29,7 +29,7 @@ from pydantic_core import ErrorDetails
 from talkgit.errors import ConfigError
 
 SKILLS_DIR: Final = ".talkgit/skills"
-# The same rough estimate the reviewer uses for its diff budget (agents/reviewer.py).
+# The same rough estimate the reviewer uses for its diff budget (github/reviewer.py).
 CHARS_PER_TOKEN: Final = 4
 _FENCE: Final = "---"
 

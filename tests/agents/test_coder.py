@@ -11,9 +11,9 @@ from talkgit.agents.base import StepContext
 from talkgit.agents.coder import CoderAgent, Overlay
 from talkgit.config import Settings
 from talkgit.edits.model import FileChange
-from talkgit.engine.plan import PlanStep
 from talkgit.git.repo import GitRepo
 from talkgit.llm import LLM, Message
+from talkgit.plan import PlanStep
 from tests.edits import DictTree
 from tests.support.gitrepo import git, make_repo
 from tests.support.openai_server import OpenAIServer, Reply

@@ -11,9 +11,9 @@ import pytest
 
 from talkgit.agents.planner import Workspace, make_plan
 from talkgit.config import Settings
-from talkgit.engine.plan import PlanError
 from talkgit.git.repo import GitRepo
 from talkgit.llm import LLM, Message
+from talkgit.plan import PlanError
 from tests.support.gitrepo import git, make_repo
 from tests.support.openai_server import OpenAIServer, Reply
 

@@ -26,7 +26,7 @@ from talkgit.git.trailers import add_trailers
 from talkgit.git.transaction import Transaction
 from talkgit.provenance.record import record_step
 from talkgit.provenance.schema import GitRecord, RunNote, StepNote, StepRef, UsageRecord
-from talkgit.provenance.trailers import RunTrailers, StepTrailers
+from talkgit.provenance.talkgit_trailers import RunTrailers, StepTrailers
 from tests.support.gitrepo import commit_file, git, make_repo
 from tests.support.scripts import NO_GATES, edit, plan_reply, scripted_model
 

@@ -10,16 +10,17 @@ from pathlib import Path
 import pytest
 
 from talkgit import exit_codes
-from talkgit.commands.finish import Mode, finish, load_finished
+from talkgit.commands.finish import finish
 from talkgit.commands.run import RunOptions, run
 from talkgit.commands.show import show
+from talkgit.engine.finish import Mode, load_finished
 from talkgit.engine.report import PlainReporter
 from talkgit.errors import NotFoundError, TalkgitError, UsageError
 from talkgit.git.checkout import CheckoutConflict
 from talkgit.git.ledger import Ledger
 from talkgit.git.repo import GitRepo
 from talkgit.git.trailers import parse_trailers
-from talkgit.provenance.trailers import RunTrailers, StepTrailers, check_talkgit_trailers
+from talkgit.provenance.talkgit_trailers import RunTrailers, StepTrailers, check_talkgit_trailers
 from tests.support.gitrepo import commit_file, fsck, git, make_repo, user_state
 from tests.support.scripts import NO_GATES, edit, plan_reply, scripted_model
 

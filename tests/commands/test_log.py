@@ -15,7 +15,7 @@ from talkgit.git.repo import GitRepo
 from talkgit.git.trailers import add_trailers
 from talkgit.provenance.record import record_step
 from talkgit.provenance.schema import GitRecord, StepNote, StepRef, UsageRecord
-from talkgit.provenance.trailers import StepTrailers
+from talkgit.provenance.talkgit_trailers import StepTrailers
 from tests.support.gitrepo import commit_file, git
 
 

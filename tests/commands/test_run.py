@@ -15,12 +15,12 @@ from talkgit import exit_codes
 from talkgit.cli import main
 from talkgit.commands.run import RunOptions, resume, run
 from talkgit.commands.show import runs, show
-from talkgit.engine.plan import PlanError
 from talkgit.engine.report import PlainReporter
 from talkgit.engine.state import RunRecord
 from talkgit.errors import ModelError, UsageError
 from talkgit.git.ledger import Ledger
 from talkgit.git.repo import GitRepo
+from talkgit.plan import PlanError
 from tests.support.gitrepo import fsck, git, make_repo, user_state
 from tests.support.openai_server import Delay, OpenAIServer, RecordedRequest
 from tests.support.scripts import NO_GATES, edit, plan_reply, scripted_model
@@ -314,7 +314,7 @@ def test_the_run_is_locked_before_its_refs_are_written(
 ) -> None:
     # A kill while git holds the new run's ref lock files must leave a dead driver's run
     # lock behind: taking that over is what clears those files on `resume`.
-    from talkgit.commands import run as run_command
+    from talkgit.engine import session as run_command
     from talkgit.engine.runs import create_run as real_create_run
 
     locked_at_creation: list[bool] = []

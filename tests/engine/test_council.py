@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from talkgit.agents.judge import judge_messages, parse_judgement
+from talkgit.agents.step_judge import judge_messages, parse_judgement
 from talkgit.engine.council import decide
 from talkgit.git.diff import patch_text
 from talkgit.git.repo import GitRepo

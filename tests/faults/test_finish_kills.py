@@ -29,9 +29,10 @@ from pathlib import Path
 import pytest
 
 from talkgit import exit_codes
-from talkgit.commands.finish import finish, load_finished
+from talkgit.commands.finish import finish
 from talkgit.commands.run import RunOptions, run
 from talkgit.commands.show import runs
+from talkgit.engine.finish import load_finished
 from talkgit.engine.report import PlainReporter
 from talkgit.git.intent import FinishIntent
 from talkgit.git.ledger import Ledger

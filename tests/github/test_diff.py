@@ -7,7 +7,7 @@ import difflib
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from talkgit.github.client import PullFile
+from talkgit.github.api import PullFile
 from talkgit.github.diff import GITHUB_FILE_LIMIT, PatchLine, parse_patch, pull_diff, walk_patch
 
 PATCH = "\n".join(

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from talkgit.errors import ConfigError, UsageError
 from talkgit.gates.base import Finding, Severity, Verdict
-from talkgit.github.client import Annotation, GitHubClient, PullFile
+from talkgit.github.api import Annotation, GitHubClient, PullFile
 from talkgit.github.diff import LineComment, PullDiff, pull_diff
 from talkgit.github.event import PullRequest, RunnerFiles, WorkflowRun
 from talkgit.github.publish import (

@@ -24,7 +24,7 @@ from talkgit.github.summary import (
 )
 from talkgit.provenance.read import CommitProvenance
 from talkgit.provenance.schema import GateRecord, GitRecord, StepNote, StepRef, UsageRecord
-from talkgit.provenance.trailers import StepTrailers
+from talkgit.provenance.talkgit_trailers import StepTrailers
 
 WHEN = datetime(2026, 1, 1, tzinfo=timezone.utc)
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from talkgit import exit_codes
+from talkgit.checking import NOTHING_TO_CHECK
 from talkgit.cli import main
-from talkgit.commands.check import NOTHING_TO_CHECK
 from talkgit.commands.hook_gates import (
     PushRange,
     RefUpdate,

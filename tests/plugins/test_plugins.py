@@ -12,9 +12,11 @@ import pytest
 
 from talkgit import plugins
 from talkgit.agents.base import StepContext, StepOutcome
+from talkgit.agents.registry import load_agents
 from talkgit.errors import ToolError
 from talkgit.gates.base import Target
 from talkgit.gates.evaluate import evaluate
+from talkgit.gates.registry import load_gates
 from talkgit.plugins import AGENTS_GROUP, GATES_GROUP, UNKNOWN_DIST, PluginProblem
 
 SAMPLES = "tests.plugins.samples"
@@ -29,7 +31,7 @@ def _gate(name: str, target: str) -> EntryPoint:
 
 
 def test_a_good_agent_is_loaded_with_its_description() -> None:
-    found = plugins.load_agents([_agent("sample", "GoodAgent")])
+    found = load_agents([_agent("sample", "GoodAgent")])
     assert found.problems == ()
     (plugin,) = found.plugins
     assert (plugin.group, plugin.name, plugin.dist) == (AGENTS_GROUP, "sample", UNKNOWN_DIST)
@@ -59,7 +61,7 @@ def test_a_good_agent_is_loaded_with_its_description() -> None:
 def test_a_broken_agent_is_a_problem_never_an_exception(
     name: str, target: str, reason: str
 ) -> None:
-    found = plugins.load_agents([_agent(name, target)])
+    found = load_agents([_agent(name, target)])
     assert found.plugins == ()
     (problem,) = found.problems
     assert (problem.group, problem.name, problem.dist) == (AGENTS_GROUP, name, UNKNOWN_DIST)
@@ -67,7 +69,7 @@ def test_a_broken_agent_is_a_problem_never_an_exception(
 
 
 def test_a_module_that_does_not_import_is_named() -> None:
-    found = plugins.load_gates([EntryPoint("gone", "talkgit_no_such_module:Gate", GATES_GROUP)])
+    found = load_gates([EntryPoint("gone", "talkgit_no_such_module:Gate", GATES_GROUP)])
     (problem,) = found.problems
     assert problem.reason == (
         "talkgit_no_such_module:Gate cannot be imported: "
@@ -76,14 +78,14 @@ def test_a_module_that_does_not_import_is_named() -> None:
 
 
 def test_the_first_of_two_plugins_with_one_name_is_kept() -> None:
-    found = plugins.load_agents([_agent("sample", "GoodAgent"), _agent("sample", "GoodAgent")])
+    found = load_agents([_agent("sample", "GoodAgent"), _agent("sample", "GoodAgent")])
     assert [p.name for p in found.plugins] == ["sample"]
     (problem,) = found.problems
     assert problem.reason == f"{UNKNOWN_DIST} has a plug-in of that name already, which is used"
 
 
 def test_a_bug_in_a_plugin_agent_fails_its_step_not_the_run() -> None:
-    found = plugins.load_agents(
+    found = load_agents(
         [_agent("raiser", "RaisingAgent"), _agent("wrong-outcome", "WrongOutcomeAgent")]
     )
     agents = found.by_name()
@@ -95,7 +97,7 @@ def test_a_bug_in_a_plugin_agent_fails_its_step_not_the_run() -> None:
 
 
 def test_gates_are_factories_of_fresh_gates() -> None:
-    found = plugins.load_gates([_gate("sample-gate", "GoodGate")])
+    found = load_gates([_gate("sample-gate", "GoodGate")])
     make = found.by_name()["sample-gate"]
     first, second = make(), make()
     assert first is not second and first.name == "sample-gate"
@@ -104,7 +106,7 @@ def test_gates_are_factories_of_fresh_gates() -> None:
 def test_a_plugin_gate_that_raises_or_returns_nonsense_is_an_error_never_a_pass(
     tmp_path: Path,
 ) -> None:
-    found = plugins.load_gates(
+    found = load_gates(
         [
             _gate("raising-gate", "RaisingGate"),
             _gate("none-gate", "NoneGate"),
@@ -140,7 +142,7 @@ def test_a_problem_is_reported_once_per_process_on_one_line() -> None:
 
 
 def test_long_and_multi_line_reasons_become_one_short_line() -> None:
-    found = plugins.load_agents([_agent("sample", "loud_factory")])
+    found = load_agents([_agent("sample", "loud_factory")])
     (problem,) = found.problems
     assert problem.reason.startswith("making it raised RuntimeError: first line second line xx")
     assert len(problem.reason) == 300 and problem.reason.endswith("…")

@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 
 from talkgit import exit_codes
-from talkgit.commands.review import ReviewOptions, review, review_range
+from talkgit.commands.review import ReviewOptions, review
 from talkgit.git.repo import GitRepo
+from talkgit.reviewing import review_range
 from tests.support.gitrepo import commit_file, fsck, git, make_repo
 
 SHELL = "import subprocess\n\n\ndef run(cmd):\n    return subprocess.call(cmd, shell=True)\n"

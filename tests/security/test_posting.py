@@ -14,14 +14,14 @@ from pathlib import Path
 
 import pytest
 
-from talkgit.agents.reviewer import review_pull
 from talkgit.commands.review import ReviewOptions, post_saved, review_github
 from talkgit.errors import ConfigError, UsageError
 from talkgit.gates.base import Finding, Severity, Verdict
-from talkgit.github.client import GitHubClient, PullFile
+from talkgit.github.api import GitHubClient, PullFile
 from talkgit.github.diff import LineComment, pull_diff
 from talkgit.github.event import PullRequest
 from talkgit.github.publish import PLAN_FILE, plan_publication, post, publish, save_plan
+from talkgit.github.reviewer import review_pull
 from talkgit.github.summary import SUMMARY_MARKER, ReviewData
 from talkgit.llm import LLM, CallPolicy
 from tests.support.github_server import REPO, TOKEN, GitHubServer, actions_environ

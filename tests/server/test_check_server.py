@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from talkgit import exit_codes
-from talkgit.server import client
+from talkgit.server import handoff as client
 from tests.support.gitrepo import commit_file, git, make_repo
 
 RISKY = "import subprocess\n\n\ndef run(cmd: str) -> None:\n    subprocess.call(cmd, shell=True)\n"

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from talkgit.errors import TalkgitError
 from talkgit.git.trailers import Trailer, add_trailers, format_trailers, parse_trailers
-from talkgit.provenance.trailers import (
+from talkgit.provenance.talkgit_trailers import (
     MISPLACED,
     ProvenanceError,
     RunTrailers,

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from talkgit.errors import ConfigError
-from talkgit.github.client import GitHubClient, GitHubError, GitHubUser, TokenIdentity
+from talkgit.github.api import GitHubClient, GitHubError, GitHubUser, TokenIdentity
 from talkgit.github.diff import LineComment
 from tests.support.github_server import BOT, BOT_ID, FORBIDDEN, TOKEN, GitHubServer, Identity
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from talkgit.git import fsck
+from talkgit.edits import fsck
 
 # t0060's "match .gitmodules", both ways: macOS (HFS+) and Windows (NTFS) spellings.
 GITMODULES = [

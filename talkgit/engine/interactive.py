@@ -1,8 +1,9 @@
 """`talkgit run -i`: a person approves, edits, skips, retries or stops, at a terminal.
 
 The runner asks after planning and before each step's result is merged
-(talkgit/engine/steering.py); this module asks the person and reads the answer. The plan
-is edited as JSON in ``$VISUAL`` or ``$EDITOR``.
+(talkgit/engine/steering.py); this module asks the person and reads the answer through a
+``Terminal``, which the command line gives (``talkgit.cli.ClickTerminal``: only cli.py
+imports click). The plan is edited as JSON in ``$VISUAL`` or ``$EDITOR``.
 """
 
 from __future__ import annotations
@@ -10,14 +11,12 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Collection
-from typing import Literal, TextIO
+from typing import Literal, Protocol, TextIO
 
-import click
-
-from talkgit.engine.plan import Plan, PlanError, parse_plan
 from talkgit.engine.report import describe_plan
 from talkgit.engine.steering import PlanDecision, StepDecision, StepReview
 from talkgit.errors import UsageError
+from talkgit.plan import Plan, PlanError, parse_plan
 
 DIFF_LINES = 80  # longer diffs are cut here; the full one is on the step's branch
 
@@ -35,39 +34,62 @@ EDIT_HEADER = (
 )
 
 
+class Terminal(Protocol):
+    """Where a person reads and answers: the command line's prompts and editor."""
+
+    def say(self, text: str) -> None:
+        """Show a line on stdout."""
+
+    def warn(self, text: str) -> None:
+        """Show a line on stderr."""
+
+    def ask(self, question: str) -> str:
+        """Free text, after ``question``."""
+
+    def choose(self, question: str, letters: str) -> str:
+        """One of ``letters`` (the first is the default), after ``question``."""
+
+    def confirm(self, question: str, *, default: bool) -> bool:
+        """Yes or no."""
+
+    def edit(self, text: str, *, extension: str) -> str | None:
+        """``text`` as the person saved it in their editor; None when they did not save."""
+
+
 def require_terminal(stdin: TextIO | None = None) -> None:
     if not (stdin or sys.stdin).isatty():
         raise UsageError("an interactive run (-i) needs a terminal to ask its questions")
 
 
 class TerminalSteering:
-    """Asks on the terminal; ``agents`` are the names an edited plan may use."""
+    """Asks on ``terminal``; ``agents`` are the names an edited plan may use."""
 
-    def __init__(self, agents: Collection[str]) -> None:
+    def __init__(self, agents: Collection[str], terminal: Terminal) -> None:
         self.agents = tuple(agents)
+        self.terminal = terminal
 
     def review_plan(self, plan: Plan, done: Collection[str]) -> PlanDecision:
         edited: Plan | None = None
         while True:
-            _show_plan(edited or plan)
-            choice = _ask(PLAN_CHOICES, "aeq")
+            _show_plan(self.terminal, edited or plan)
+            choice = self.terminal.choose(PLAN_CHOICES, "aeq")
             if choice == "e":
                 edited = self._edit(edited or plan, done) or edited
                 continue
             return PlanDecision("approve" if choice == "a" else "stop", edited)
 
     def review_step(self, review: StepReview) -> StepDecision:
-        _show_step(review)
+        _show_step(self.terminal, review)
         edited: Plan | None = None
         while True:
-            choice = _ask(STEP_CHOICES, "asreq")
+            choice = self.terminal.choose(STEP_CHOICES, "asreq")
             if choice == "e":
                 edited = self._edit(edited or review.remaining, review.done) or edited
                 if edited is not None:
-                    _show_plan(edited)
+                    _show_plan(self.terminal, edited)
                 continue
             if choice == "r":
-                note = click.prompt("note to the agent", type=str).strip()
+                note = self.terminal.ask("note to the agent").strip()
                 return StepDecision("retry", note=note, plan=edited)
             return StepDecision(STEP_ANSWERS[choice], plan=edited)
 
@@ -76,14 +98,14 @@ class TerminalSteering:
         text = _plan_json(plan)
         header = EDIT_HEADER.format(done=", ".join(sorted(done)) or "none")
         while True:
-            saved = click.edit(header + text, extension=".json", require_save=True)
+            saved = self.terminal.edit(header + text, extension=".json")
             if saved is None:
                 return None
             try:
                 return parse_plan(saved.removeprefix(header), self.agents, done, allow_empty=True)
             except PlanError as exc:
-                click.echo(f"that plan cannot be used: {exc}", err=True)
-                if not click.confirm("edit it again?", default=True):
+                self.terminal.warn(f"that plan cannot be used: {exc}")
+                if not self.terminal.confirm("edit it again?", default=True):
                     return None
                 text = saved.removeprefix(header)
 
@@ -93,29 +115,22 @@ def _plan_json(plan: Plan) -> str:
     return json.dumps({"steps": steps}, indent=2) + "\n"
 
 
-def _ask(question: str, letters: str) -> str:
-    answer: str = click.prompt(
-        question, type=click.Choice(list(letters)), show_choices=False, default=letters[0]
-    )
-    return answer
+def _show_plan(terminal: Terminal, plan: Plan) -> None:
+    terminal.say(f"plan ({len(plan.steps)} steps to run):")
+    terminal.say("\n".join(describe_plan(plan)) or "  (none)")
 
 
-def _show_plan(plan: Plan) -> None:
-    click.echo(f"plan ({len(plan.steps)} steps to run):")
-    click.echo("\n".join(describe_plan(plan)) or "  (none)")
-
-
-def _show_step(review: StepReview) -> None:
+def _show_step(terminal: Terminal, review: StepReview) -> None:
     job, attempted = review.job, review.attempted
-    click.echo(f"[{job.index:02d}] {job.step.id} ({job.step.agent}): {attempted.outcome.summary}")
+    terminal.say(f"[{job.index:02d}] {job.step.id} ({job.step.agent}): {attempted.outcome.summary}")
     if attempted.report is not None and attempted.report.gates:
         verdicts = " ".join(f"{g}={v}" for g, v in attempted.report.verdicts().items())
-        click.echo(f"  gates: {verdicts}")
+        terminal.say(f"  gates: {verdicts}")
     if attempted.council is not None:
         for judge in attempted.council.record.judges:
-            click.echo(f"  council: {judge.name} {judge.verdict}: {judge.reason}")
+            terminal.say(f"  council: {judge.name} {judge.verdict}: {judge.reason}")
     lines = review.diff.splitlines()
     for line in lines[:DIFF_LINES]:
-        click.echo(f"  {line}")
+        terminal.say(f"  {line}")
     if len(lines) > DIFF_LINES:
-        click.echo(f"  … {len(lines) - DIFF_LINES} more lines (the step's branch has them all)")
+        terminal.say(f"  … {len(lines) - DIFF_LINES} more lines (the step's branch has them all)")

@@ -1,4 +1,8 @@
-"""The plan: a DAG of steps, parsed robustly from model text and validated before use."""
+"""The plan: a DAG of steps, parsed robustly from model text and validated before use.
+
+A domain type shared by layers that must not import each other: the planner (agents) makes
+it, the runner (engine) carries it out and stores it in the ledger, `run -i` edits it.
+"""
 
 from __future__ import annotations
 

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from talkgit import exit_codes
 from talkgit.cli import main
-from talkgit.commands.trailers import check_message
+from talkgit.commands.check_message import check_message
 from talkgit.errors import NotFoundError
 
 GOOD = (

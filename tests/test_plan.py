@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from talkgit.engine.plan import PlanError, parse_plan, topological_order
+from talkgit.plan import PlanError, parse_plan, topological_order
 
 AGENTS = {"coder", "tester"}
 

@@ -10,7 +10,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from talkgit.agents.reviewer import (
+from talkgit.errors import ModelError
+from talkgit.gates.base import Finding, Severity
+from talkgit.github.api import PullFile
+from talkgit.github.diff import LineComment, pull_diff
+from talkgit.github.event import PullRequest
+from talkgit.github.reviewer import (
     CHARS_PER_TOKEN,
     MAX_COMMENTS,
     REVIEWER,
@@ -20,11 +25,6 @@ from talkgit.agents.reviewer import (
     select_files,
     skip_reason,
 )
-from talkgit.errors import ModelError
-from talkgit.gates.base import Finding, Severity
-from talkgit.github.client import PullFile
-from talkgit.github.diff import LineComment, pull_diff
-from talkgit.github.event import PullRequest
 from talkgit.llm import LLM, CallPolicy
 from tests.support.openai_server import Fault
 

@@ -1,9 +1,10 @@
 """git's own rules for what a tree may hold, so every commit talkgit writes passes `git fsck`.
 
 Pure functions over names and bytes, ported from git (path.c, utf8.c, fsck.c,
-submodule-config.c, config.c, urlmatch.c), with no pygit2: the edits package checks a
-model's paths with them, and ``trees.write_tree`` checks every change again before it
-writes an object. Each function returns why git would refuse a thing, or None.
+submodule-config.c, config.c, urlmatch.c), with no pygit2: here, below the git store, so
+that ``edits.paths`` checks a model's paths with them and the store's ``trees.write_tree``
+checks every change again before it writes an object. Each function returns why git would
+refuse a thing, or None.
 
 macOS (HFS+) ignores some invisible code points in names and folds case; Windows (NTFS)
 drops trailing dots and spaces, reads ``name:stream`` as ``name``, and knows a file by an

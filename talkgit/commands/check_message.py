@@ -12,7 +12,7 @@ from typing import TextIO
 
 from talkgit import exit_codes
 from talkgit.errors import NotFoundError, UsageError
-from talkgit.provenance.trailers import check_talkgit_trailers
+from talkgit.provenance.talkgit_trailers import check_talkgit_trailers
 
 
 def check_message(path: Path, *, shown: str | None = None, out: TextIO | None = None) -> int:
