@@ -66,10 +66,12 @@ def _agent(record: CommitProvenance) -> str:
 
 
 def _model(record: CommitProvenance) -> str:
+    """The note's model, else the trailers'; a step without one used none (a scripted agent)."""
     if record.note is not None:
-        return record.note.model
-    models = record.trailers.models if record.trailers is not None else ()
-    return ",".join(models) or "?"
+        return record.note.model or "no model"
+    if record.trailers is not None:
+        return ",".join(record.trailers.models) or "no model"
+    return "?"
 
 
 def as_dict(record: CommitProvenance) -> dict[str, Any]:

@@ -69,6 +69,22 @@ MAX_STALLS = 3  # failed attempts in a row before the plan is reconsidered
 MAX_REPLANS = 1
 
 
+def step_model(
+    settings: Settings, agent: Agent, step: PlanStep | None = None, override: str | None = None
+) -> str | None:
+    """The model ``agent`` uses for ``step``, or None when it uses none (``needs_model`` False).
+
+    The one answer to "which model did this step use": the step commit's ``Assisted-by``
+    trailer, its note, its attempt record and the run's ``models`` all come from it. A
+    step's own ``model`` wins, then ``override`` (the run's ``--model``), then the agent's
+    configured one (``Settings.model_for``); None too when none is configured at all.
+    """
+    if not agent.needs_model:
+        return None
+    chosen = step.model if step is not None and step.model else override
+    return settings.model_for(agent.name, chosen)
+
+
 class Runner:
     """Drives one run: its ledger is the truth, this object only caches it."""
 
@@ -336,7 +352,7 @@ class Runner:
 
     def _agent_model(self, step: PlanStep) -> str | None:
         """The model a step's agent will use, or None for agents that use none (tester)."""
-        return self.model_for(step.agent, step) if self.agents[step.agent].needs_model else None
+        return step_model(self.settings, self.agents[step.agent], step, self.model_override)
 
     def _run_job(self, job: Job) -> Attempted:
         return self.lane.attempt(job, self.agents[job.step.agent], self._agent_model(job.step))
@@ -544,9 +560,11 @@ class Runner:
     def _stage_commit(self, tx: Transaction, job: Job, attempted: Attempted) -> str:
         outcome, report = attempted.outcome, attempted.report
         agent = job.step.agent
-        model = model_label(self.model_for(agent, job.step) or "none")
+        used = self._agent_model(job.step)
+        model = model_label(used) if used else None
         verdicts = tuple(report.verdicts().items()) if report is not None else ()
-        trailers = StepTrailers(self.record.run, job.index, job.step.id, agent, (model,), verdicts)
+        models = (model,) if model else ()  # a step without a model has no Assisted-by
+        trailers = StepTrailers(self.record.run, job.index, job.step.id, agent, models, verdicts)
         message = add_trailers(commit_message(job, outcome), trailers.to_trailers())
         finished = now()
 

@@ -166,7 +166,7 @@ def _agent(entry: CommitProvenance) -> str:
 def _models(entry: CommitProvenance) -> tuple[str, ...]:
     if entry.trailers is not None and entry.trailers.models:
         return entry.trailers.models
-    return (entry.note.model,) if entry.note else ()
+    return (entry.note.model,) if entry.note and entry.note.model else ()  # "": none used
 
 
 def _gates(entry: CommitProvenance) -> tuple[tuple[str, str], ...]:

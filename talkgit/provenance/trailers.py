@@ -5,7 +5,7 @@ A step commit (DESIGN.md, "git layout")::
     Talkgit-Run: <run-id>
     Talkgit-Step: <NN>/<step-id>
     Talkgit-Agent: <agent>
-    Assisted-by: talkgit-<agent>:<provider/model>      (one per model)
+    Assisted-by: talkgit-<agent>:<provider/model>      (one per model; none without one)
     Talkgit-Gates: ruff=pass mypy=pass bandit=pass pytest=pass   (only when gates ran)
 
 The commit ``talkgit finish`` makes (a squash or a merge) sums up a whole run::
