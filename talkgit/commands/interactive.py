@@ -18,6 +18,7 @@ from talkgit.engine.plan import Plan, PlanError, parse_plan
 from talkgit.engine.report import describe_plan
 from talkgit.engine.steering import PlanDecision, StepDecision, StepReview
 from talkgit.errors import UsageError
+from talkgit.provenance.trailers import verdict_line
 
 DIFF_LINES = 80  # longer diffs are cut here; the full one is on the step's branch
 
@@ -109,8 +110,7 @@ def _show_step(review: StepReview) -> None:
     job, attempted = review.job, review.attempted
     click.echo(f"[{job.index:02d}] {job.step.id} ({job.step.agent}): {attempted.outcome.summary}")
     if attempted.report is not None and attempted.report.gates:
-        verdicts = " ".join(f"{g}={v}" for g, v in attempted.report.verdicts().items())
-        click.echo(f"  gates: {verdicts}")
+        click.echo(f"  gates: {verdict_line(attempted.report.verdicts())}")
     if attempted.council is not None:
         for judge in attempted.council.record.judges:
             click.echo(f"  council: {judge.name} {judge.verdict}: {judge.reason}")

@@ -10,6 +10,7 @@ from typing import Any, TextIO
 from talkgit import exit_codes
 from talkgit.git.repo import GitRepo
 from talkgit.provenance.read import CommitProvenance, history
+from talkgit.provenance.trailers import verdict_line
 
 
 def log(
@@ -50,7 +51,7 @@ def as_line(record: CommitProvenance) -> str:
         step = record.trailers
         parts.append(f"run {step.run_id} step {step.step_index:02d}/{step.step_id}")
         if step.gates:
-            parts.append(" ".join(f"{tool}={verdict}" for tool, verdict in step.gates))
+            parts.append(verdict_line(step.gates))
     if record.note is not None:
         usage = record.note.usage
         parts.append(f"{usage.input_tokens + usage.output_tokens} tok ${usage.cost}")

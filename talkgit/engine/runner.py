@@ -61,7 +61,7 @@ from talkgit.git.transaction import Transaction
 from talkgit.llm.types import Message
 from talkgit.provenance.record import stage_step
 from talkgit.provenance.schema import StepNote, UsageRecord, model_label
-from talkgit.provenance.trailers import StepTrailers
+from talkgit.provenance.trailers import StepTrailers, verdict_line
 from talkgit.skills.library import Skill
 
 MAX_REDOS = 2  # attempts to redo a step whose merge conflicted
@@ -394,7 +394,7 @@ class Runner:
             self._persist(tx, job, outcome, record)
         summary = outcome.summary
         if report is not None and report.gates:
-            summary += " — gates " + " ".join(f"{g}={v}" for g, v in report.verdicts().items())
+            summary += " — gates " + verdict_line(report.verdicts())
         if attempted.council is not None:
             summary += f" — council {attempted.council.record.decision}"
         style = {"merged": "green", "passed": "green", "failed": "red"}.get(status, "yellow")
