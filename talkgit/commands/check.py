@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
@@ -21,23 +20,13 @@ from talkgit.git.snapshot import changed_paths, index_tree, snapshot_commit, wor
 
 if TYPE_CHECKING:
     from talkgit.gates.change import HeadStart
-    from talkgit.gates.policy import GatePolicy, Waiver
     from talkgit.gates.render import Format
+    from talkgit.gates.rules import GateRules
 
 NOTHING_TO_CHECK = "result: pass (no change to check)\n"
 # The gates whose tools start before the configuration says which gates run: those of the
 # default check_gates that run a tool. A wrong guess costs a killed process, never a result.
 LIKELY_GATES = ("ruff", "mypy", "bandit")
-
-
-@dataclass(frozen=True)
-class GateRules:
-    """The gates to run and how to judge them, read once per command."""
-
-    gates: tuple[str, ...]
-    policies: dict[str, GatePolicy]
-    waivers: tuple[Waiver, ...]
-    timeout: float
 
 
 def check(
@@ -82,27 +71,28 @@ def gate_report(
     from talkgit.gates.change import start_head
 
     if not change.files:
-        return judge_change(repo, change, gate_rules(repo, gates, environ), output_format)
+        return judge_change(repo, change, working_tree_rules(repo, gates, environ), output_format)
     head_start = start_head(repo, change, gates or LIKELY_GATES)
     try:
-        rules = gate_rules(repo, gates, environ)
+        rules = working_tree_rules(repo, gates, environ)
         return judge_change(repo, change, rules, output_format, head_start)
     finally:
         head_start.close()
 
 
-def gate_rules(repo: GitRepo, gates: Sequence[str], environ: Mapping[str, str] | None) -> GateRules:
-    """Configuration and waivers from the working tree; ``gates`` override ``check_gates``."""
+def working_tree_rules(
+    repo: GitRepo, gates: Sequence[str], environ: Mapping[str, str] | None
+) -> GateRules:
+    """The gate rules of the working tree's configuration and waivers (``check_gates``
+    unless ``gates`` are given), assembled as `review` and runs assemble theirs."""
     # Imported here, not at the top: a commit with nothing to check should not pay for them.
     from talkgit.config import load_settings, read_from_directory
     from talkgit.gates.policy import load_waivers
+    from talkgit.gates.rules import gate_rules
 
     read = read_from_directory(repo.workdir)
     settings = load_settings(read, environ=environ)
-    chosen = tuple(gates) or tuple(settings.check_gates)
-    return GateRules(
-        chosen, settings.gate_policies(chosen), tuple(load_waivers(read)), settings.test_timeout
-    )
+    return gate_rules(settings, load_waivers(read), default="check_gates", gates=gates)
 
 
 def judge_change(
@@ -113,19 +103,10 @@ def judge_change(
     head_start: HeadStart | None = None,
 ) -> tuple[str, int]:
     """The rendered report on ``change`` and the exit code it calls for."""
-    from talkgit.gates.change import judge
+    from talkgit.gates.change import judge_with_rules
     from talkgit.gates.render import render
 
-    report = judge(
-        repo,
-        change,
-        gates=rules.gates,
-        policies=rules.policies,
-        waivers=rules.waivers,
-        today=date.today(),
-        timeout=rules.timeout,
-        head_start=head_start,
-    )
+    report = judge_with_rules(repo, change, rules, today=date.today(), head_start=head_start)
     return render(report, output_format), report.exit_code
 
 

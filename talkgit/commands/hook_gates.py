@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple, TextIO
 
 from talkgit import exit_codes
-from talkgit.commands.check import NOTHING_TO_CHECK, GateRules, gate_rules, judge_change
+from talkgit.commands.check import NOTHING_TO_CHECK, judge_change, working_tree_rules
 from talkgit.errors import RepositoryError, UsageError
 from talkgit.gates.base import Change
 from talkgit.git.command import git
@@ -32,7 +32,7 @@ from talkgit.git.snapshot import changed_paths, index_tree, snapshot_commit
 from talkgit.git.treeview import CommitTree
 
 if TYPE_CHECKING:
-    pass
+    from talkgit.gates.rules import GateRules
 
 
 class RefUpdate(NamedTuple):
@@ -80,7 +80,7 @@ def check_staged(
     if not change.files:  # the common case: answer before loading configuration and gates
         stream.write(NOTHING_TO_CHECK)
         return exit_codes.OK
-    return _judge(repo, change, gate_rules(repo, chosen_gates(gates), env), stream)
+    return _judge(repo, change, working_tree_rules(repo, chosen_gates(gates), env), stream)
 
 
 def check_push(
@@ -104,7 +104,7 @@ def check_push(
     if not ranges:
         stream.write("talkgit: this push adds no commit to check\n")
         return exit_codes.OK
-    rules = gate_rules(repo, chosen_gates(gates), env)
+    rules = working_tree_rules(repo, chosen_gates(gates), env)
     codes = []
     for pushed in ranges:
         stream.write(f"talkgit: {_describe(pushed)}\n")
