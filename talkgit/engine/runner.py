@@ -81,8 +81,15 @@ def step_model(
     """
     if not agent.needs_model:
         return None
+    return _configured_model(settings, agent.name, step, override)
+
+
+def _configured_model(
+    settings: Settings, agent: str, step: PlanStep | None, override: str | None
+) -> str | None:
+    """The model ``agent`` would be given: ``step``'s own, ``override``, or its configured one."""
     chosen = step.model if step is not None and step.model else override
-    return settings.model_for(agent.name, chosen)
+    return settings.model_for(agent, chosen)
 
 
 class Runner:
@@ -155,8 +162,8 @@ class Runner:
         return Plan(steps=tuple(step for step in self.plan.steps if step.id not in done))
 
     def model_for(self, agent: str, step: PlanStep | None = None) -> str | None:
-        override = step.model if step is not None and step.model else self.model_override
-        return self.settings.model_for(agent, override)
+        """The planner's model, or an agent's whether or not it uses one (see ``step_model``)."""
+        return _configured_model(self.settings, agent, step, self.model_override)
 
     def elapsed(self) -> float:
         return self.record.elapsed_s + (self.clock() - self._started)
