@@ -18,7 +18,7 @@ import os
 import re
 import shlex
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from decimal import Decimal
@@ -48,7 +48,9 @@ from pydantic_settings import (
 )
 
 from talkgit.errors import ConfigError
-from talkgit.gates.policy import DEFAULT_POLICY, GATE_DEFAULTS, GatePolicy
+from talkgit.gates.base import Severity
+from talkgit.gates.policy import DEFAULT_POLICY, GATE_DEFAULTS, GatePolicy, Waiver
+from talkgit.gates.rules import GateList, GateRules
 
 _T = TypeVar("_T")
 
@@ -613,3 +615,32 @@ def _dotted(loc: Loc) -> str:
     return "".join(
         f"[{part}]" if isinstance(part, int) else f".{part}" for part in loc
     ).removeprefix(".")
+
+
+def gate_rules(
+    settings: Settings,
+    waivers: Iterable[Waiver],
+    *,
+    default: GateList,
+    gates: Sequence[str] = (),
+    fail_on: Severity | None = None,
+) -> GateRules:
+    """The rules ``settings`` and ``waivers`` make: ``gates``, or else the ``default`` list.
+
+    ``fail_on`` (`review --fail-on`) replaces every gate's severity threshold.
+    """
+    configured = settings.check_gates if default == "check_gates" else settings.run_gates
+    chosen = tuple(gates) or tuple(configured)
+    policies = settings.gate_policies(chosen)
+    if fail_on is not None:
+        policies = {
+            name: policy.model_copy(update={"severity": fail_on})
+            for name, policy in policies.items()
+        }
+    return GateRules(
+        gates=chosen,
+        policies=policies,
+        waivers=tuple(waivers),
+        timeout=settings.test_timeout,
+        test_command=tuple(settings.test_command),
+    )

@@ -13,11 +13,11 @@ from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
-from talkgit.config import ReadFile, Settings, load_settings
+from talkgit.config import ReadFile, gate_rules, load_settings
 from talkgit.gates.base import Change, Severity
-from talkgit.gates.change import judge
+from talkgit.gates.change import judge_with_rules
 from talkgit.gates.evaluate import GateReport, GateResult
-from talkgit.gates.policy import GatePolicy, load_waivers
+from talkgit.gates.policy import load_waivers
 from talkgit.git.history import walk
 from talkgit.git.repo import GitRepo
 from talkgit.git.snapshot import changed_paths
@@ -56,25 +56,25 @@ def review_range(
 
     read = base_reader(repo, base)
     settings = load_settings(read, environ=_talkgit_only(environ), use_dotenv=False)
-    wanted = list(options.gates) or settings.run_gates
-    held = [g for g in wanted if g in RUNS_THE_CHANGE] if secrets_held else []
-    gates = [g for g in wanted if g not in held]
-    report = judge(
+    rules = gate_rules(
+        settings,
+        load_waivers(read),
+        default="run_gates",
+        gates=options.gates,
+        fail_on=options.fail_on,
+    )
+    held = tuple(g for g in rules.gates if g in RUNS_THE_CHANGE) if secrets_held else ()
+    report = judge_with_rules(
         repo,
         Change(head, base, changed_paths(repo, base, head)),
-        gates=gates,
-        policies=_policies(settings, gates, options.fail_on),
-        waivers=load_waivers(read),
+        rules.without(held),
         today=date.today(),
         lane="review",
-        timeout=settings.test_timeout,
-        test_command=settings.test_command,
         rules_from_base=True,
     )
     if held:
-        policies = settings.gate_policies(held)
-        skipped = tuple(GateResult(g, "", "skip", policies[g]) for g in held)
-        report = replace(report, gates=report.gates + skipped, held_back=tuple(held))
+        skipped = tuple(GateResult(g, "", "skip", rules.policies[g]) for g in held)
+        report = replace(report, gates=report.gates + skipped, held_back=held)
     commits = tuple(provenance_of(repo, c) for c in walk(repo, f"{base}..{head}"))
     return Reviewed(report, commits)
 
@@ -87,17 +87,6 @@ def base_reader(repo: GitRepo, base: str) -> ReadFile:
         return None if data is None else data.decode("utf-8", "replace")
 
     return read
-
-
-def _policies(
-    settings: Settings, gates: Sequence[str], fail_on: Severity | None
-) -> dict[str, GatePolicy]:
-    policies = settings.gate_policies(gates)
-    if fail_on is None:
-        return policies
-    return {
-        name: policy.model_copy(update={"severity": fail_on}) for name, policy in policies.items()
-    }
 
 
 def _talkgit_only(environ: Mapping[str, str] | None) -> dict[str, str]:

@@ -89,7 +89,8 @@ def _from_step(record: CommitProvenance) -> Attribution:
     if record.note is not None:
         note = record.note
         run, step = run or note.run, step or _step(note.step.index, note.step.id)
-        agents, models = agents or (note.agent,), (note.model,)
+        agents = agents or (note.agent,)
+        models = (note.model,) if note.model else ()  # "": the agent uses no model
     return Attribution(record.commit, "agent", run, step, agents, models, record.problem)
 
 

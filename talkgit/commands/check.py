@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from talkgit import exit_codes
-from talkgit.checking import NOTHING_TO_CHECK, gate_rules, judge_change
+from talkgit.checking import NOTHING_TO_CHECK, judge_change, working_tree_rules
 from talkgit.errors import UsageError
 from talkgit.gates.base import Change
 from talkgit.git.repo import GitRepo
@@ -68,10 +68,10 @@ def gate_report(
     from talkgit.gates.change import start_head
 
     if not change.files:
-        return judge_change(repo, change, gate_rules(repo, gates, environ), output_format)
+        return judge_change(repo, change, working_tree_rules(repo, gates, environ), output_format)
     head_start = start_head(repo, change, gates or LIKELY_GATES)
     try:
-        rules = gate_rules(repo, gates, environ)
+        rules = working_tree_rules(repo, gates, environ)
         return judge_change(repo, change, rules, output_format, head_start)
     finally:
         head_start.close()

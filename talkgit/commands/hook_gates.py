@@ -20,16 +20,19 @@ import os
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import NamedTuple, TextIO
+from typing import TYPE_CHECKING, NamedTuple, TextIO
 
 from talkgit import exit_codes
-from talkgit.checking import NOTHING_TO_CHECK, GateRules, gate_rules, judge_change
+from talkgit.checking import NOTHING_TO_CHECK, judge_change, working_tree_rules
 from talkgit.errors import RepositoryError, UsageError
 from talkgit.gates.base import Change
 from talkgit.git.command import git
 from talkgit.git.repo import GitRepo
 from talkgit.git.snapshot import changed_paths, index_tree, snapshot_commit
 from talkgit.git.treeview import CommitTree
+
+if TYPE_CHECKING:
+    from talkgit.gates.rules import GateRules
 
 
 class RefUpdate(NamedTuple):
@@ -77,7 +80,7 @@ def check_staged(
     if not change.files:  # the common case: answer before loading configuration and gates
         stream.write(NOTHING_TO_CHECK)
         return exit_codes.OK
-    return _judge(repo, change, gate_rules(repo, chosen_gates(gates), env), stream)
+    return _judge(repo, change, working_tree_rules(repo, chosen_gates(gates), env), stream)
 
 
 def check_push(
@@ -101,7 +104,7 @@ def check_push(
     if not ranges:
         stream.write("talkgit: this push adds no commit to check\n")
         return exit_codes.OK
-    rules = gate_rules(repo, chosen_gates(gates), env)
+    rules = working_tree_rules(repo, chosen_gates(gates), env)
     codes = []
     for pushed in ranges:
         stream.write(f"talkgit: {_describe(pushed)}\n")

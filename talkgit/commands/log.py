@@ -10,6 +10,7 @@ from typing import Any, TextIO
 from talkgit import exit_codes
 from talkgit.git.repo import GitRepo
 from talkgit.provenance.read import CommitProvenance, history
+from talkgit.provenance.talkgit_trailers import verdict_line
 
 
 def log(
@@ -50,7 +51,7 @@ def as_line(record: CommitProvenance) -> str:
         step = record.trailers
         parts.append(f"run {step.run_id} step {step.step_index:02d}/{step.step_id}")
         if step.gates:
-            parts.append(" ".join(f"{tool}={verdict}" for tool, verdict in step.gates))
+            parts.append(verdict_line(step.gates))
     if record.note is not None:
         usage = record.note.usage
         parts.append(f"{usage.input_tokens + usage.output_tokens} tok ${usage.cost}")
@@ -66,10 +67,12 @@ def _agent(record: CommitProvenance) -> str:
 
 
 def _model(record: CommitProvenance) -> str:
+    """The note's model, else the trailers'; a step without one used none (a scripted agent)."""
     if record.note is not None:
-        return record.note.model
-    models = record.trailers.models if record.trailers is not None else ()
-    return ",".join(models) or "?"
+        return record.note.model or "no model"
+    if record.trailers is not None:
+        return ",".join(record.trailers.models) or "no model"
+    return "?"
 
 
 def as_dict(record: CommitProvenance) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from talkgit.gates.evaluate import GateReport
 from talkgit.gates.render import render_text
 from talkgit.llm.types import Reply
 from talkgit.provenance.schema import CouncilRecord, JudgeRecord, model_label
+from talkgit.provenance.talkgit_trailers import verdict_line
 
 GATES_JUDGE = "gates"
 Decision = Literal["approve", "reject"]
@@ -104,7 +105,7 @@ def _gates_vote(report: GateReport | None, weight: float) -> JudgeRecord:
     elif report.blocking:
         verdict, reason = "reject", "blocking new findings"
     else:
-        passed = " ".join(f"{gate}={v}" for gate, v in report.verdicts().items())
+        passed = verdict_line(report.verdicts())
         verdict, reason = "approve", f"no blocking new finding ({passed})"
     return JudgeRecord(
         name=GATES_JUDGE, kind="gates", verdict=verdict, reason=reason, weight=weight

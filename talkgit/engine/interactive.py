@@ -17,6 +17,7 @@ from talkgit.engine.report import describe_plan
 from talkgit.engine.steering import PlanDecision, StepDecision, StepReview
 from talkgit.errors import UsageError
 from talkgit.plan import Plan, PlanError, parse_plan
+from talkgit.provenance.talkgit_trailers import verdict_line
 
 DIFF_LINES = 80  # longer diffs are cut here; the full one is on the step's branch
 
@@ -124,8 +125,7 @@ def _show_step(terminal: Terminal, review: StepReview) -> None:
     job, attempted = review.job, review.attempted
     terminal.say(f"[{job.index:02d}] {job.step.id} ({job.step.agent}): {attempted.outcome.summary}")
     if attempted.report is not None and attempted.report.gates:
-        verdicts = " ".join(f"{g}={v}" for g, v in attempted.report.verdicts().items())
-        terminal.say(f"  gates: {verdicts}")
+        terminal.say(f"  gates: {verdict_line(attempted.report.verdicts())}")
     if attempted.council is not None:
         for judge in attempted.council.record.judges:
             terminal.say(f"  council: {judge.name} {judge.verdict}: {judge.reason}")

@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from datetime import date
 
 from talkgit.agents.base import Agent, Completer, StepContext
-from talkgit.config import Settings
+from talkgit.config import Settings, gate_rules
 from talkgit.engine.council import CouncilVerdict, convene
 from talkgit.engine.records import Attempted, Job
 from talkgit.gates.base import Change
-from talkgit.gates.change import judge
+from talkgit.gates.change import judge_with_rules
 from talkgit.gates.evaluate import GateReport
 from talkgit.gates.policy import Waiver
 from talkgit.git.diff import patch_text
@@ -70,7 +70,7 @@ class Lane:
             probe = create_commit(
                 self.repo, base=job.base, changes=outcome.changes, message="talkgit probe\n"
             )
-        report = self._gate(job, probe) if self.settings.run_gates else None
+        report = self._gate(job, probe)
         vetoed = report is not None and not report.lets_through
         council = self._convene(job, probe, report) if self.strict and not vetoed else None
         return Attempted(outcome, report, council, probe, names)
@@ -83,19 +83,19 @@ class Lane:
         matches = select_skills(self.skills, job.step.goal, job.step.files, budget)
         return tuple(match.skill for match in matches if match.selected)
 
-    def _gate(self, job: Job, probe: str) -> GateReport:
-        """The gates on what this attempt changed, judged against where its step began."""
+    def _gate(self, job: Job, probe: str) -> GateReport | None:
+        """The gates on what this attempt changed, judged against where its step began;
+        None when no gate is configured for runs (``run_gates = []``)."""
+        rules = gate_rules(self.settings, self.waivers, default="run_gates")
+        if not rules.gates:
+            return None
         change = Change(probe, job.judge_base, changed_paths(self.repo, job.judge_base, probe))
-        return judge(
+        return judge_with_rules(
             self.repo,
             change,
-            gates=self.settings.run_gates,
-            policies=self.settings.gate_policies(self.settings.run_gates),
-            waivers=self.waivers,
+            rules,
             today=date.today(),
             lane=lane_name(self.run_id, job.lane),
-            timeout=self.settings.test_timeout,
-            test_command=self.settings.test_command,
             rules_from_base=True,  # a model's edit to ruff.toml must not loosen its own gate
         )
 

@@ -19,6 +19,7 @@ from talkgit.git.ledger import dump_json
 from talkgit.llm.types import Message, Reply
 from talkgit.plan import PlanStep
 from talkgit.provenance.schema import (
+    NO_MODEL,
     EditRecord,
     GateRecord,
     GitRecord,
@@ -86,13 +87,14 @@ def usage_of(replies: tuple[Reply, ...]) -> UsageRecord:
 def step_note(
     run_id: str,
     job: Job,
-    model: str,
+    model: str | None,
     attempted: Attempted,
     commit: str,
     tree: str,
     finished: datetime,
 ) -> StepNote:
-    """The ``talkgit.step/v1`` note on the commit an attempt made."""
+    """The ``talkgit.step/v1`` note on the commit an attempt made; ``model`` is the model's
+    label (``model_label``), None for an agent that uses none."""
     outcome, council = attempted.outcome, attempted.council
     last = outcome.replies[-1] if outcome.replies else None
     return StepNote(
@@ -101,7 +103,7 @@ def step_note(
             index=job.index, id=job.step.id, attempt=job.attempt, parents=job.step.depends_on
         ),
         agent=job.step.agent,
-        model=model,
+        model=model or NO_MODEL,
         prompt_sha256=last.request_sha256 if last else "",
         response_sha256=last.response_sha256 if last else "",
         usage=usage_of(outcome.replies),

@@ -61,12 +61,35 @@ from talkgit.llm.types import Message
 from talkgit.plan import Plan, PlanError, PlanStep
 from talkgit.provenance.record import stage_step
 from talkgit.provenance.schema import StepNote, UsageRecord, model_label
-from talkgit.provenance.talkgit_trailers import StepTrailers
+from talkgit.provenance.talkgit_trailers import StepTrailers, verdict_line
 from talkgit.skills.library import Skill
 
 MAX_REDOS = 2  # attempts to redo a step whose merge conflicted
 MAX_STALLS = 3  # failed attempts in a row before the plan is reconsidered
 MAX_REPLANS = 1
+
+
+def step_model(
+    settings: Settings, agent: Agent, step: PlanStep | None = None, override: str | None = None
+) -> str | None:
+    """The model ``agent`` uses for ``step``, or None when it uses none (``needs_model`` False).
+
+    The one answer to "which model did this step use": the step commit's ``Assisted-by``
+    trailer, its note, its attempt record and the run's ``models`` all come from it. A
+    step's own ``model`` wins, then ``override`` (the run's ``--model``), then the agent's
+    configured one (``Settings.model_for``); None too when none is configured at all.
+    """
+    if not agent.needs_model:
+        return None
+    return _configured_model(settings, agent.name, step, override)
+
+
+def _configured_model(
+    settings: Settings, agent: str, step: PlanStep | None, override: str | None
+) -> str | None:
+    """The model ``agent`` would be given: ``step``'s own, ``override``, or its configured one."""
+    chosen = step.model if step is not None and step.model else override
+    return settings.model_for(agent, chosen)
 
 
 class Runner:
@@ -139,8 +162,8 @@ class Runner:
         return Plan(steps=tuple(step for step in self.plan.steps if step.id not in done))
 
     def model_for(self, agent: str, step: PlanStep | None = None) -> str | None:
-        override = step.model if step is not None and step.model else self.model_override
-        return self.settings.model_for(agent, override)
+        """The planner's model, or an agent's whether or not it uses one (see ``step_model``)."""
+        return _configured_model(self.settings, agent, step, self.model_override)
 
     def elapsed(self) -> float:
         return self.record.elapsed_s + (self.clock() - self._started)
@@ -336,7 +359,7 @@ class Runner:
 
     def _agent_model(self, step: PlanStep) -> str | None:
         """The model a step's agent will use, or None for agents that use none (tester)."""
-        return self.model_for(step.agent, step) if self.agents[step.agent].needs_model else None
+        return step_model(self.settings, self.agents[step.agent], step, self.model_override)
 
     def _run_job(self, job: Job) -> Attempted:
         return self.lane.attempt(job, self.agents[job.step.agent], self._agent_model(job.step))
@@ -378,7 +401,7 @@ class Runner:
             self._persist(tx, job, outcome, record)
         summary = outcome.summary
         if report is not None and report.gates:
-            summary += " — gates " + " ".join(f"{g}={v}" for g, v in report.verdicts().items())
+            summary += " — gates " + verdict_line(report.verdicts())
         if attempted.council is not None:
             summary += f" — council {attempted.council.record.decision}"
         style = {"merged": "green", "passed": "green", "failed": "red"}.get(status, "yellow")
@@ -547,9 +570,11 @@ class Runner:
     def _stage_commit(self, tx: Transaction, job: Job, attempted: Attempted) -> str:
         outcome, report = attempted.outcome, attempted.report
         agent = job.step.agent
-        model = model_label(self.model_for(agent, job.step) or "none")
+        used = self._agent_model(job.step)
+        model = model_label(used) if used else None
         verdicts = tuple(report.verdicts().items()) if report is not None else ()
-        trailers = StepTrailers(self.record.run, job.index, job.step.id, agent, (model,), verdicts)
+        models = (model,) if model else ()  # a step without a model has no Assisted-by
+        trailers = StepTrailers(self.record.run, job.index, job.step.id, agent, models, verdicts)
         message = add_trailers(commit_message(job, outcome), trailers.to_trailers())
         finished = now()
 

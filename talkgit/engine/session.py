@@ -32,7 +32,7 @@ from talkgit.engine.interactive import Terminal, TerminalSteering, require_termi
 from talkgit.engine.lock import RunLock
 from talkgit.engine.records import more_budget
 from talkgit.engine.report import Reporter, describe_plan, reporter_for
-from talkgit.engine.runner import Runner
+from talkgit.engine.runner import Runner, step_model
 from talkgit.engine.runs import (
     StoredRun,
     create_run,
@@ -225,9 +225,12 @@ def _plan(runner: Runner) -> None:
 def _model_labels(
     settings: Settings, agents: Mapping[str, Agent], options: RunOptions
 ) -> dict[str, str | None]:
-    """Which model each agent uses, as provenance names it (no local paths)."""
-    users = ["planner", *(name for name, agent in agents.items() if agent.needs_model)]
-    models = {name: settings.model_for(name, options.model) for name in users}
+    """Which model the planner and each agent that uses one will use, as provenance names it
+    (no local paths); an agent that uses no model is left out, as its steps name none."""
+    models = {"planner": settings.model_for("planner", options.model)}
+    for name, agent in agents.items():
+        if agent.needs_model:
+            models[name] = step_model(settings, agent, override=options.model)
     return {name: model_label(model) if model else None for name, model in models.items()}
 
 

@@ -28,6 +28,7 @@ from talkgit.testing.location import repository_cache
 if TYPE_CHECKING:  # imported when judging: start_head runs before them, to start tools sooner
     from talkgit.gates.evaluate import GateReport
     from talkgit.gates.policy import GatePolicy, Waiver
+    from talkgit.gates.rules import GateRules
 
 DEFAULT_TIMEOUT = 600.0
 
@@ -117,6 +118,33 @@ def judge(
         hunks=lambda: _hunks(repo, change),
     )
     return replace(report, base_rules=set_aside)
+
+
+def judge_with_rules(
+    repo: GitRepo,
+    change: Change,
+    rules: GateRules,
+    *,
+    today: date,
+    lane: str = "check",
+    head_start: HeadStart | None = None,
+    rules_from_base: bool = False,
+) -> GateReport:
+    """``judge`` with the rules ``talkgit.gates.rules.gate_rules`` assembled: how `talkgit
+    check`, `talkgit review` and a run's lanes judge a change."""
+    return judge(
+        repo,
+        change,
+        gates=rules.gates,
+        policies=dict(rules.policies),
+        waivers=rules.waivers,
+        today=today,
+        lane=lane,
+        timeout=rules.timeout,
+        head_start=head_start,
+        test_command=rules.test_command,
+        rules_from_base=rules_from_base,
+    )
 
 
 def _head_target(

@@ -16,13 +16,13 @@ from datetime import date
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, field_validator
 
 from talkgit import exit_codes
 from talkgit.errors import NoSpaceError, TalkgitError
 from talkgit.filenames import as_bytes
 from talkgit.files import write_atomically
-from talkgit.gates.base import Finding, Gate, GateRun, Severity, Target, Verdict
+from talkgit.gates.base import Finding, Gate, GateRun, Target, Verdict
 from talkgit.gates.compare import Comparison, new_findings
 from talkgit.gates.fingerprint import fingerprint_all, line_reader
 from talkgit.gates.lines import LineChanges
@@ -125,26 +125,24 @@ class GateReport:
 # --- the base cache ----------------------------------------------------------------------------
 
 
-class _FindingRecord(BaseModel):
-    tool: str
-    rule: str
-    severity: Severity
-    path: str
-    line: int
-    column: int
-    message: str
-    fingerprint: str
-    anchor: str = ""
-    text_key: str
-
-
 class _RunRecord(BaseModel):
+    """A cached run as stored. Its findings are ``Finding`` itself, which pydantic checks
+    field by field: a second model of a finding would have to be kept in step by hand."""
+
     format: Literal[2]
     tool: str
     version: str
-    findings: list[_FindingRecord]
+    findings: list[Finding]
     duration_s: float
     extra: dict[str, int]
+
+    @field_validator("findings")
+    @classmethod
+    def _fingerprinted(cls, findings: list[Finding]) -> list[Finding]:
+        # Only fingerprinted runs are stored: an entry without them is not one of ours.
+        if not all(finding.fingerprint and finding.text_key for finding in findings):
+            raise ValueError("a cached finding has no fingerprint")
+        return findings
 
 
 class BaseCache:
@@ -164,7 +162,7 @@ class BaseCache:
             record = _RunRecord.model_validate(json.loads(self._file(key).read_bytes()))
         except (OSError, ValueError):
             return None
-        findings = tuple(Finding(**item.model_dump()) for item in record.findings)
+        findings = tuple(record.findings)
         return GateRun(record.tool, record.version, findings, record.duration_s, None, record.extra)
 
     def put(self, key: str, run: GateRun) -> None:

@@ -23,6 +23,7 @@ from talkgit.filenames import shown
 from talkgit.gates.base import Finding, Verdict
 from talkgit.github.diff import LineComment
 from talkgit.provenance.read import CommitProvenance
+from talkgit.provenance.talkgit_trailers import verdict_line
 
 SUMMARY_MARKER: Final = "<!-- talkgit:summary -->"
 COMMENT_LIMIT: Final = 65_000  # GitHub refuses bodies over 65,536 characters
@@ -152,7 +153,7 @@ def _commit_row(entry: CommitProvenance) -> str:
     tokens = f"{usage.input_tokens:,} / {usage.output_tokens:,}" if usage else ""
     cost = money(usage.cost) if usage else ""
     models = " ".join(code_span(model) for model in _models(entry))
-    gates = " ".join(f"{escape(tool)}={verdict}" for tool, verdict in _gates(entry))
+    gates = verdict_line((escape(tool), verdict) for tool, verdict in _gates(entry))
     return f"| {commit} | 🤖 {_agent(entry)}{problem} | {models} | {tokens} | {cost} | {gates} |"
 
 
@@ -166,7 +167,7 @@ def _agent(entry: CommitProvenance) -> str:
 def _models(entry: CommitProvenance) -> tuple[str, ...]:
     if entry.trailers is not None and entry.trailers.models:
         return entry.trailers.models
-    return (entry.note.model,) if entry.note else ()
+    return (entry.note.model,) if entry.note and entry.note.model else ()  # "": none used
 
 
 def _gates(entry: CommitProvenance) -> tuple[tuple[str, str], ...]:

@@ -15,6 +15,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_serializer
 
 STEP_SCHEMA: Final = "talkgit.step/v1"
 RUN_SCHEMA: Final = "talkgit.run/v1"
+# A step note's ``model`` when the agent uses no model (``needs_model`` False): still a
+# string, so readers of talkgit.step/v1 that expect one keep reading every note.
+NO_MODEL: Final = ""
 
 Verdict = Literal["pass", "fail", "warn", "skip", "error"]
 
@@ -105,7 +108,7 @@ class StepNote(_Record):
     run: str
     step: StepRef
     agent: str
-    model: str  # provider/model, as litellm names it
+    model: str  # provider/model (``model_label``); NO_MODEL ("") for an agent that uses none
     prompt_sha256: str
     response_sha256: str
     usage: UsageRecord = UsageRecord()

@@ -5,7 +5,7 @@ A step commit (DESIGN.md, "git layout")::
     Talkgit-Run: <run-id>
     Talkgit-Step: <NN>/<step-id>
     Talkgit-Agent: <agent>
-    Assisted-by: talkgit-<agent>:<provider/model>      (one per model)
+    Assisted-by: talkgit-<agent>:<provider/model>      (one per model; none without one)
     Talkgit-Gates: ruff=pass mypy=pass bandit=pass pytest=pass   (only when gates ran)
 
 The commit ``talkgit finish`` makes (a squash or a merge) sums up a whole run::
@@ -27,7 +27,7 @@ someone else and are left alone. A message with no ``Talkgit-*`` trailer makes n
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Final, Literal, NamedTuple, TypeVar
@@ -75,6 +75,16 @@ class TrailerProblem(NamedTuple):
     reason: str
 
 
+def verdict_line(verdicts: Mapping[str, str] | Iterable[tuple[str, str]]) -> str:
+    """``ruff=pass mypy=fail``: each gate's verdict, in order, as ``Talkgit-Gates`` says them.
+
+    The one way talkgit writes gate verdicts in a line, wherever it shows them; ``_parse_gates``
+    reads it back.
+    """
+    pairs = verdicts.items() if isinstance(verdicts, Mapping) else verdicts
+    return " ".join(f"{gate}={verdict}" for gate, verdict in pairs)
+
+
 @dataclass(frozen=True)
 class StepTrailers:
     """What a step commit's trailers say: which run, step, agent and models, and the gates."""
@@ -105,8 +115,7 @@ class StepTrailers:
             *(Trailer(ASSISTED_BY, f"{_PREFIX}{self.agent}:{model}") for model in self.models),
         ]
         if self.gates:
-            verdicts = " ".join(f"{tool}={verdict}" for tool, verdict in self.gates)
-            trailers.append(Trailer(GATES, verdicts))
+            trailers.append(Trailer(GATES, verdict_line(self.gates)))
         return trailers
 
     @classmethod

@@ -153,6 +153,19 @@ def test_a_pytest_regression_blocks_but_an_old_failure_does_not(tmp_path: Path) 
     assert "test_add" in text
 
 
+def test_the_pytest_gate_runs_the_projects_test_command_as_in_runs(tmp_path: Path) -> None:
+    tests = "from app import add\n\n\ndef test_add():\n    assert add(1, 2) == 3\n"
+    settings = 'check_gates = ["pytest"]\ntest_command = "pytest -q -k not_add"\n'
+    repo = make_repo(
+        tmp_path / "r",
+        {"app.py": "def add(a, b):\n    return a + b\n", "test_app.py": tests},
+    )
+    (repo / ".talkgit.toml").write_text(settings)  # not committed: check reads the tree
+    (repo / "app.py").write_text("def add(a, b):\n    return a - b\n")
+    code, text = _check(repo)
+    assert code == exit_codes.OK, text  # test_add is not in the project's test command
+
+
 def test_option_mistakes_are_usage_errors(tmp_path: Path) -> None:
     repo = _legacy(tmp_path)
     with pytest.raises(UsageError, match="--head needs --base"):

@@ -10,8 +10,13 @@ from pathlib import Path
 import pytest
 
 from talkgit import exit_codes
+from talkgit.agents.coder import CoderAgent
+from talkgit.agents.tester import TesterAgent
 from talkgit.commands.run import RunOptions, run
+from talkgit.config import AgentSettings, Settings
 from talkgit.engine.report import PlainReporter
+from talkgit.engine.runner import step_model
+from talkgit.plan import PlanStep
 from tests.support.gitrepo import fsck, git, make_repo, user_state
 from tests.support.openai_server import Fault, OpenAIServer
 from tests.support.routing import RunRouter
@@ -202,3 +207,14 @@ def test_each_agent_uses_its_own_configured_model(tmp_path: Path) -> None:
         repo, "log", "-1", "--format=%(trailers:key=Assisted-by,valueonly)", _integration(repo)
     )
     assert trailer.strip() == "talkgit-coder:openai/gpt-4o"
+
+
+def test_step_model_is_the_steps_then_the_runs_then_the_agents_and_none_without_one() -> None:
+    settings = Settings(model=MODEL, agents={"coder": AgentSettings(model="openai/gpt-4o")})
+    coder, step = CoderAgent(), PlanStep(id="a", agent="coder", goal="g")
+    own = step.model_copy(update={"model": "anthropic/claude-3-5-haiku-latest"})
+    assert step_model(settings, coder) == "openai/gpt-4o"
+    assert step_model(settings, coder, step, "ollama_chat/qwen") == "ollama_chat/qwen"
+    assert step_model(settings, coder, own, "ollama_chat/qwen") == own.model
+    tester = PlanStep(id="t", agent="tester", goal="g", model=MODEL)
+    assert step_model(settings, TesterAgent(), tester, MODEL) is None  # it uses no model

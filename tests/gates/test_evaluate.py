@@ -397,3 +397,15 @@ def test_an_entry_from_before_text_keys_is_a_miss(tmp_path: Path) -> None:
         del item["text_key"]
     entry.write_text(json.dumps({**record, "format": 1}))
     assert cache.get("key") is None
+
+
+def test_an_entry_whose_finding_has_no_fingerprint_is_a_miss(tmp_path: Path) -> None:
+    cache = BaseCache(tmp_path)
+    finding = Finding("grep", "G1", Severity.LOW, "m.py", 1, 1, "hit", "f" * 64, "", "k" * 64)
+    cache.put("key", GateRun("grep", "1.0", (finding,)))
+    assert cache.get("key") == GateRun("grep", "1.0", (finding,))
+    (entry,) = tmp_path.iterdir()
+    record = json.loads(entry.read_text())
+    del record["findings"][0]["fingerprint"]  # a Finding may leave it out; a cached one may not
+    entry.write_text(json.dumps(record))
+    assert cache.get("key") is None

@@ -7,19 +7,25 @@ them on PYTHONPATH, as an installed plug-in is found.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import NamedTuple
 
 import pytest
 
 from talkgit import exit_codes
+from talkgit.agents.registry import agent_plugins
+from talkgit.commands.blame import blame
+from talkgit.commands.log import log
+from talkgit.gates.registry import gate_plugins
 from tests.support.gitrepo import git, make_repo
-from tests.support.scripts import NO_GATES, edit, scripted_model
+from tests.support.scripts import NO_GATES, edit, run_scripted, scripted_model
 
 EXAMPLE = Path(__file__).parents[2] / "docs" / "examples" / "plugin"
 
@@ -86,6 +92,17 @@ def broken(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (info / "METADATA").write_text("Metadata-Version: 2.1\nName: broken-plugin\nVersion: 0.1\n")
     (info / "entry_points.txt").write_text(BROKEN_ENTRY_POINTS)
     return root
+
+
+@pytest.fixture
+def example_here(example: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """The example plug-in found by this process's own scan, as an installed one is."""
+    monkeypatch.syspath_prepend(str(example))
+    agent_plugins.cache_clear()  # the scans are kept per process: scan again
+    gate_plugins.cache_clear()
+    yield example
+    agent_plugins.cache_clear()
+    gate_plugins.cache_clear()
 
 
 def talkgit(
@@ -163,6 +180,61 @@ def test_a_run_uses_the_changelog_agent_and_the_no_print_gate(
     transcript = git(repo, "show", f"refs/talkgit/runs/{run_id}:transcripts/plan-0.json")
     system = json.loads(transcript)[0]["content"]
     assert "- changelog: appends one line saying what changed to CHANGELOG.md" in system
+
+
+def test_a_step_by_an_agent_without_a_model_names_no_model(
+    example_here: Path, tmp_path: Path
+) -> None:
+    """Issue 17: the trailer, the note, the attempt record and run.models agree."""
+    repo = make_repo(tmp_path / "app", {"app.py": "X = 1\n"})
+    plan = {
+        "steps": [
+            {"id": "fix", "agent": "coder", "goal": "set X to 2", "files": ["app.py"]},
+            {"id": "log", "agent": "changelog", "goal": "Set X to 2.", "depends_on": ["fix"]},
+        ]
+    }
+    model = scripted_model(
+        tmp_path,
+        {"planner": [json.dumps(plan)], "coder": [edit("app.py", "X = 1\n", "X = 2\n")]},
+    )
+    code, progress = run_scripted(repo, model, "set X", NO_GATES)
+    assert code == exit_codes.OK, progress
+    assert "(changelog): step 1" in progress  # no model named for it while it runs
+    (run_id,) = git(
+        repo, "for-each-ref", "--format=%(refname:lstrip=3)", "refs/talkgit/runs"
+    ).split()
+
+    def trailers(step: str) -> str:
+        return git(repo, "log", "-1", "--format=%(trailers)", f"talkgit/{run_id}/{step}")
+
+    assert trailers("02-log") == (
+        f"Talkgit-Run: {run_id}\nTalkgit-Step: 02/log\nTalkgit-Agent: changelog\n\n"
+    )
+    assert "Assisted-by: talkgit-coder:scripted/script\n" in trailers("01-fix")
+
+    def note(step: str) -> dict[str, object]:
+        shown = git(repo, "notes", "--ref=talkgit/steps", "show", f"talkgit/{run_id}/{step}")
+        return dict(json.loads(shown))
+
+    assert (note("02-log")["agent"], note("02-log")["model"]) == ("changelog", "")
+    assert note("01-fix")["model"] == "scripted/script"
+
+    def ledger(path: str) -> dict[str, object]:
+        return dict(json.loads(git(repo, "show", f"refs/talkgit/runs/{run_id}:{path}")))
+
+    assert ledger("steps/02-log.json")["model"] is None
+    assert str(ledger("steps/01-fix.json")["model"]).startswith("scripted:")
+    models = {"planner": "scripted/script", "coder": "scripted/script"}
+    assert ledger("run.json")["models"] == models  # the changelog agent uses none
+
+    # Read back by talkgit, the step names no model either.
+    shown = io.StringIO()
+    log(repo, f"talkgit/{run_id}/02-log", max_count=1, out=shown)
+    assert "changelog no model run" in " ".join(shown.getvalue().split())
+    blamed = io.StringIO()
+    blame(repo, "CHANGELOG.md", revision=f"talkgit/{run_id}/02-log", as_json=True, out=blamed)
+    last = json.loads(blamed.getvalue())[-1]
+    assert (last["agent"], last["model"], last["models"]) == ("changelog", None, [])
 
 
 def test_check_blocks_a_new_print_and_not_an_old_one(example: Path, tmp_path: Path) -> None:

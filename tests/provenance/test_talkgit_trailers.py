@@ -20,6 +20,7 @@ from talkgit.provenance.talkgit_trailers import (
     TrailerProblem,
     check_talkgit_trailers,
     read_talkgit_trailers,
+    verdict_line,
 )
 
 STEP = StepTrailers(
@@ -81,6 +82,21 @@ def test_no_gates_no_gates_trailer() -> None:
         "Assisted-by",
     ]
     assert step.to_trailers()[1] == Trailer("Talkgit-Step", "12/plan")
+
+
+def test_no_model_no_assisted_by_and_it_reads_back() -> None:
+    step = StepTrailers("a1b2c3d4", 2, "log", "changelog", ())
+    assert format_trailers(step.to_trailers()) == (
+        "Talkgit-Run: a1b2c3d4\nTalkgit-Step: 02/log\nTalkgit-Agent: changelog\n"
+    )
+    assert StepTrailers.from_trailers(step.to_trailers()) == step
+
+
+def test_the_verdict_line_is_the_gates_trailer() -> None:
+    pairs = (("ruff", "pass"), ("mypy", "fail"))
+    assert verdict_line(pairs) == verdict_line(dict(pairs)) == "ruff=pass mypy=fail"
+    assert verdict_line(STEP.gates) == RENDERED.splitlines()[-1].removeprefix("Talkgit-Gates: ")
+    assert verdict_line(()) == ""
 
 
 def test_a_step_commit_reads_back_with_plain_git(repo: Path) -> None:
